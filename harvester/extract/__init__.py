@@ -1,0 +1,56 @@
+"""Pure extraction: bytes in, a `ReportRecord` out.
+
+No network, no database, no Scrapy here. `extract()` is the one entry point
+used by the CLI (`harvester extract`), the crawl/ingest pipeline and the tests.
+"""
+from __future__ import annotations
+
+import hashlib
+from importlib import import_module
+from typing import Callable
+
+from harvester.errors import ExtractError, TooLarge, UnsupportedFormat
+from harvester.extract import sniff as _sniff
+from harvester.extract.layout import Layout
+from harvester.extract.record import ExtractionError, ReportRecord
+
+__all__ = ["extract", "ReportRecord", "MAX_BYTES"]
+
+#: Documents larger than this are recorded with a `too_large` error, not parsed.
+MAX_BYTES = 64 * 1024 * 1024
+
+# media type -> "module:function" turning bytes into a Layout
+_FRONT_ENDS: dict[str, str] = {
+    _sniff.TEXT: "harvester.extract.text:parse_text",
+    _sniff.HTML: "harvester.extract.html:parse_html",
+    _sniff.PDF: "harvester.extract.pdf:parse_pdf",
+}
+
+
+def _front_end(media_type: str) -> Callable[[bytes], Layout]:
+    target = _FRONT_ENDS.get(media_type)
+    if target is None:
+        raise UnsupportedFormat(f"no extractor for {media_type} yet; the raw file is archived")
+    module, func = target.split(":")
+    return getattr(import_module(module), func)
+
+
+def extract(data: bytes, source: str = "<bytes>", media_type: str | None = None) -> ReportRecord:
+    """Extract one document. Never raises for bad input: errors go in `record.error`."""
+    from harvester.extract.interpret import interpret  # local: keeps import of the package cheap
+
+    record = ReportRecord(
+        source=source,
+        sha256=hashlib.sha256(data).hexdigest(),
+        media_type=media_type or _sniff.sniff(data, source),
+    )
+    try:
+        if len(data) > MAX_BYTES:
+            raise TooLarge(f"{len(data)} bytes is over the {MAX_BYTES}-byte limit")
+        layout = _front_end(record.media_type)(data)
+        interpret(layout, record)
+    except ExtractError as exc:
+        record.error = ExtractionError(exc.kind, str(exc))
+    except Exception as exc:  # a library choking on hostile input must not stop a crawl
+        record.error = ExtractionError("extract_failed", f"{type(exc).__name__}: {exc}")
+    return record
