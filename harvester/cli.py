@@ -11,6 +11,11 @@ app = typer.Typer(
     add_completion=False,
 )
 
+@app.callback()
+def main() -> None:
+    """Harvest, extract, link and export government information-disclosure annual reports."""
+
+
 COMMAND_MODULES = ["extract", "ingest", "crawl", "link", "export", "demo", "db"]
 
 
