@@ -1,0 +1,111 @@
+"""The template vocabulary as data: printed label → key, per table and template.
+
+Keys are fixed by `../shared/spec/report-tables.md`. Labels are written as
+printed in the national templates; matching (see `match.py`) normalizes both
+sides, so spacing, full/half-width punctuation and `1、`/`1.` numbering do not
+matter, and small typos are tolerated by a similarity threshold.
+"""
+from __future__ import annotations
+
+TEMPLATES = ("2019", "2021")
+
+# ---- table 2: row key -> (printed label, column keys), per template ----
+TABLE2: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "2021": {
+        "regulations": (("规章",), ("issued", "repealed", "in_force")),
+        "normative_docs": (("行政规范性文件", "规范性文件"), ("issued", "repealed", "in_force")),
+        "licensing": (("行政许可",), ("decisions",)),
+        "punishment": (("行政处罚",), ("decisions",)),
+        "coercion": (("行政强制",), ("decisions",)),
+        "fees": (("行政事业性收费",), ("amount_10k_yuan",)),
+    },
+    "2019": {
+        "regulations": (("规章",), ("new_made", "new_published", "total_published")),
+        "normative_docs": (("规范性文件", "行政规范性文件"), ("new_made", "new_published", "total_published")),
+        "licensing": (("行政许可",), ("prev_year_items", "change", "decisions")),
+        "other_admin_services": (("其他对外管理服务事项",), ("prev_year_items", "change", "decisions")),
+        "punishment": (("行政处罚",), ("prev_year_items", "change", "decisions")),
+        "coercion": (("行政强制",), ("prev_year_items", "change", "decisions")),
+        "fees": (("行政事业性收费",), ("prev_year_items", "change")),
+        "procurement": (("政府集中采购",), ("items", "total_amount")),
+    },
+}
+
+#: Column keys whose value is kept as a printed string (unit included).
+STRING_COLUMNS = {("procurement", "total_amount")}
+#: Column keys whose value may have decimals.
+DECIMAL_COLUMNS = {("fees", "amount_10k_yuan")}
+
+#: Column headers of table 2 that identify the template.
+TEMPLATE_MARKERS: dict[str, tuple[str, ...]] = {
+    "2021": ("本年制发件数", "本年废止件数", "现行有效件数", "本年收费金额"),
+    "2019": ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "采购项目数量", "采购总金额"),
+}
+
+# ---- table 3 ----
+TABLE3_COLUMNS = ("natural_person", "commercial", "research", "social_org", "legal_service", "other", "total")
+
+#: Row groups: group key -> printed group label.
+TABLE3_GROUPS: dict[str, str] = {
+    "denied": "不予公开",
+    "unable": "无法提供",
+    "not_processed": "不予处理",
+    "other": "其他处理",
+}
+
+#: Top-level rows (outside any group): key -> printed labels.
+TABLE3_TOP: dict[str, tuple[str, ...]] = {
+    "new_received": ("本年新收政府信息公开申请数量",),
+    "carried_over": ("上年结转政府信息公开申请数量",),
+    "granted": ("予以公开",),
+    "partially_granted": ("部分公开（区分处理的，只计这一情形，不计其他情形）", "部分公开"),
+    "total_processed": ("总计",),
+    "carried_forward": ("结转下年度继续办理",),
+}
+
+#: Items inside groups: key -> printed label (numbering omitted).
+TABLE3_ITEMS: dict[str, tuple[str, ...]] = {
+    "denied.state_secret": ("属于国家秘密",),
+    "denied.prohibited_by_law": ("其他法律行政法规禁止公开",),
+    "denied.three_safeties_one_stability": ("危及“三安全一稳定”",),
+    "denied.third_party_rights": ("保护第三方合法权益",),
+    "denied.internal_affairs": ("属于三类内部事务信息",),
+    "denied.process_info": ("属于四类过程性信息",),
+    "denied.enforcement_case": ("属于行政执法案卷",),
+    "denied.inquiry": ("属于行政查询事项",),
+    "unable.not_held": ("本机关不掌握相关政府信息",),
+    "unable.needs_creation": ("没有现成信息需要另行制作",),
+    "unable.unclear": ("补正后申请内容仍不明确",),
+    "not_processed.complaint": ("信访举报投诉类申请",),
+    "not_processed.repeat": ("重复申请",),
+    "not_processed.publication": ("要求提供公开出版物",),
+    "not_processed.mass_repeat": ("无正当理由大量反复申请",),
+    "not_processed.confirmation": ("要求行政机关确认或重新出具已获取信息",),
+    "other.no_correction": ("申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",),
+    "other.no_fee": ("申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",),
+    "other.other": ("其他",),
+}
+
+#: Rows of table 3 in printed order, per template (the 2021 three-way split of （六）其他处理).
+_T3_HEAD = ["new_received", "carried_over", "granted", "partially_granted",
+            *[k for k in TABLE3_ITEMS if k.split(".")[0] in ("denied", "unable", "not_processed")]]
+TABLE3_ROWS: dict[str, tuple[str, ...]] = {
+    "2021": (*_T3_HEAD, "other.no_correction", "other.no_fee", "other.other", "total_processed", "carried_forward"),
+    "2019": (*_T3_HEAD, "other", "total_processed", "carried_forward"),
+}
+#: Rows summed into `total_processed`.
+TABLE3_OUTCOMES: tuple[str, ...] = tuple(
+    k for k in TABLE3_ROWS["2021"] + ("other",)
+    if k not in ("new_received", "carried_over", "total_processed", "carried_forward")
+)
+
+# ---- table 4 ----
+TABLE4_GROUPS = ("review", "litigation_direct", "litigation_after_review")
+TABLE4_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
+#: A short cell printing exactly this starts table 4 (its first header cell).
+TABLE4_ANCHORS = ("行政复议",)
+
+#: Printed marks that stand for an empty cell.
+BLANK_MARKS = {"", "/", "／", "\\", "—", "——", "－", "-", "--", "–", "无", "空", "×"}
+#: Units that may follow a number inside a cell.
+UNITS = ("万元", "元", "件", "个", "项", "条", "次", "人次", "%")
