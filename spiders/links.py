@@ -1,0 +1,57 @@
+"""What a link points at: a report (detail page), an attachment, or something to ignore."""
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote, urlsplit
+
+#: File links worth archiving from a detail page.
+ATTACHMENT_RE = re.compile(
+    r"\.(pdf|docx?|wps|xlsx?|et|ofd|zip|rar)(?:$|[?#&])"
+    r"|/module/download/downfile\.jsp"
+    r"|/download(?:file)?\.(?:jsp|do|aspx?)\?",
+    re.IGNORECASE,
+)
+#: Link text / title of a report.
+REPORT_TEXT_RE = re.compile(r"年报|年度报告|年度工作报告|政府信息公开.*报告|信息公开.*工作.*报告")
+#: URL of a report (pinyin column names seen on portals).
+REPORT_URL_RE = re.compile(r"(zfxxgk)?(nb|ndbg|gknb|nianbao)\b|年报|年度报告", re.IGNORECASE)
+#: Detail-page URL shapes of the CMS families.
+DETAIL_URL_RE = re.compile(
+    r"/t\d{8}_\d+\.s?html?$"            # TRS ./202401/t20240119_1234567.html
+    r"|/art_\d+_\d+(\.html)?$"           # Hanweb /art/2024/1/19/art_1229_123.html
+    r"|/\d{6}/[0-9a-f]{32}\.s?html$",    # 沭阳-style /gknb/202401/<32 hex>.shtml
+    re.IGNORECASE,
+)
+NOT_REPORT_TEXT_RE = re.compile(r"指南|目录|上一页|下一页|首页|尾页|^\s*\d+\s*$")
+NEXT_TEXT_RE = re.compile(r"^\s*(下一页|下页|后一页|next\s*(page)?|>)\s*$", re.IGNORECASE)
+YEAR_RE = re.compile(r"(20\d{2})\s*年")
+_URL_SKIP = ("javascript:", "mailto:", "tel:", "#")
+
+
+def is_fetchable(url: str) -> bool:
+    return bool(url) and not url.strip().lower().startswith(_URL_SKIP) and \
+        urlsplit(url).scheme in ("http", "https")
+
+
+def is_attachment(url: str) -> bool:
+    return bool(ATTACHMENT_RE.search(url))
+
+
+def looks_like_report(text: str, url: str) -> bool:
+    text = " ".join((text or "").split())
+    if text and NOT_REPORT_TEXT_RE.search(text) and not REPORT_TEXT_RE.search(text):
+        return False
+    if REPORT_TEXT_RE.search(text):
+        return True
+    path = unquote(urlsplit(url).path)
+    return bool(DETAIL_URL_RE.search(path) or REPORT_TEXT_RE.search(path))
+
+
+def report_year(text: str) -> int | None:
+    """The year a report is about, from its link text ('2023年政府信息公开工作年度报告')."""
+    m = YEAR_RE.search(text or "")
+    return int(m.group(1)) if m else None
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
