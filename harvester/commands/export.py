@@ -1,0 +1,29 @@
+"""`harvester export --out DIR [--bom]`: CSV files of the linked reports."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harvester.cli import app
+from harvester.commands.options import DataDir, DbUrl
+
+
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write reports.csv, cells.csv, table2-4.csv into.")],
+    bom: Annotated[bool, typer.Option("--bom", help="Write UTF-8 with a byte-order mark (for Excel).")] = False,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Export reports, their cells (long form) and tables 2-4 (wide) as CSV."""
+    from harvester.config import resolve
+    from harvester.export import export
+    from harvester.store import Store
+
+    settings = resolve(data_dir, db)
+    with Store(settings.db_url, settings.data_dir) as store:
+        result = export(store, out, bom=bom)
+    for name, rows in result.files.items():
+        typer.echo(f"{out / name}: {rows} rows")

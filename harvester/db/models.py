@@ -1,0 +1,180 @@
+"""The database schema as SQLAlchemy 2.x ORM models.
+
+Provenance rules the schema encodes:
+
+* A *document* is one fetched (or ingested) file: unique on ``(url, sha256)``, so the
+  same bytes at the same URL are stored once, while a changed file at the same URL
+  is a new document. A fetch that failed (no body) is a document with ``sha256`` NULL
+  and ``error_kind = 'fetch'``.
+* Cells and checks belong to the document they were read from. A *report* (one
+  agency, one year) groups documents through ``report_documents``; its numbers are
+  those of its ``canonical_document_id``.
+* ``report_conflicts`` lists cells on which a non-canonical document of a report
+  disagrees with the canonical one (written by ``harvester.link``).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Portal(Base):
+    __tablename__ = "portals"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[Optional[str]] = mapped_column(Text)
+    agency: Mapped[Optional[str]] = mapped_column(Text)
+    level: Mapped[Optional[str]] = mapped_column(String(50))
+    cms: Mapped[Optional[str]] = mapped_column(String(100))
+    start_urls: Mapped[Optional[list[str]]] = mapped_column(JSON)
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "crawl" | "ingest"
+    portals: Mapped[Optional[list[str]]] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    stats: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    normalized_name: Mapped[str] = mapped_column(Text, unique=True)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("url", "sha256"),
+        Index("ix_documents_sha256", "sha256"),
+        Index("ix_documents_final_url", "final_url"),
+        Index("ix_documents_agency_name_year", "agency_name", "year"),
+        Index("ix_documents_parent_document_id", "parent_document_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[Optional[str]] = mapped_column(Text)
+    http_status: Mapped[Optional[int]] = mapped_column(Integer)
+    media_type: Mapped[Optional[str]] = mapped_column(String(200))
+    sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    size: Mapped[Optional[int]] = mapped_column(Integer)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    raw_path: Mapped[Optional[str]] = mapped_column(Text)  # relative to the data directory
+    portal_id: Mapped[Optional[str]] = mapped_column(ForeignKey("portals.id"))
+    crawl_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("crawl_runs.id"))
+    parent_url: Mapped[Optional[str]] = mapped_column(Text)
+    parent_document_id: Mapped[Optional[int]] = mapped_column(ForeignKey("documents.id"))
+    title: Mapped[Optional[str]] = mapped_column(Text)
+    agency_name: Mapped[Optional[str]] = mapped_column(Text)
+    year: Mapped[Optional[int]] = mapped_column(Integer)
+    template: Mapped[Optional[str]] = mapped_column(String(10))
+    publication_date: Mapped[Optional[str]] = mapped_column(String(10))  # ISO date as printed
+    pages: Mapped[Optional[int]] = mapped_column(Integer)
+    text: Mapped[Optional[str]] = mapped_column(Text)
+    extracted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    error_kind: Mapped[Optional[str]] = mapped_column(String(50))
+    error_message: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("agency_id", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    template: Mapped[Optional[str]] = mapped_column(String(10))
+    canonical_document_id: Mapped[Optional[int]] = mapped_column(ForeignKey("documents.id"))
+
+
+class ReportDocument(Base):
+    """Which report a document belongs to (a document belongs to at most one)."""
+
+    __tablename__ = "report_documents"
+    __table_args__ = (Index("ix_report_documents_report_id", "report_id"),)
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+
+
+class Cell(Base):
+    """One table cell in long form. ``value`` is numeric (NULL when unknown or not a
+    number, e.g. table2 procurement ``total_amount``); ``value_text`` is the record's
+    value rendered exactly (``27``, ``75.3``, ``251000元``); ``raw_text`` is what was printed."""
+
+    __tablename__ = "cells"
+    __table_args__ = (UniqueConstraint("document_id", "table", "row_key", "column_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    table: Mapped[str] = mapped_column(String(20))
+    row_key: Mapped[str] = mapped_column(String(100))
+    column_key: Mapped[str] = mapped_column(String(100))
+    value: Mapped[Optional[float]] = mapped_column(Float)
+    value_text: Mapped[Optional[str]] = mapped_column(Text)
+    raw_text: Mapped[Optional[str]] = mapped_column(Text)
+    semantic: Mapped[str] = mapped_column(String(20))  # number | zero | blank | unreadable
+    page: Mapped[Optional[int]] = mapped_column(Integer)
+
+
+class CheckRow(Base):
+    __tablename__ = "checks"
+    __table_args__ = (Index("ix_checks_document_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(100))
+    where: Mapped[Optional[str]] = mapped_column(Text)
+    expected: Mapped[Optional[str]] = mapped_column(Text)
+    found: Mapped[Optional[str]] = mapped_column(Text)
+    ok: Mapped[bool] = mapped_column(Boolean)
+
+
+class ExtractionErrorRow(Base):
+    __tablename__ = "extraction_errors"
+    __table_args__ = (Index("ix_extraction_errors_document_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(50))
+    message: Mapped[Optional[str]] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReportConflict(Base):
+    """A cell on which one of a report's documents disagrees with its canonical document."""
+
+    __tablename__ = "report_conflicts"
+    __table_args__ = (Index("ix_report_conflicts_report_id", "report_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    table: Mapped[str] = mapped_column(String(20))
+    row_key: Mapped[str] = mapped_column(String(100))
+    column_key: Mapped[str] = mapped_column(String(100))
+    canonical_value: Mapped[Optional[str]] = mapped_column(Text)
+    other_value: Mapped[Optional[str]] = mapped_column(Text)
