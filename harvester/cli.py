@@ -31,6 +31,3 @@ def _register() -> None:
 
 
 _register()
-
-if __name__ == "__main__":
-    app()

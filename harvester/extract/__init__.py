@@ -9,7 +9,7 @@ import hashlib
 from importlib import import_module
 from typing import Callable
 
-from harvester.errors import ExtractError, TooLarge, UnsupportedFormat
+from harvester.errors import EmptyDocument, ExtractError, TooLarge, UnsupportedFormat
 from harvester.extract import sniff as _sniff
 from harvester.extract.layout import Layout
 from harvester.extract.record import ExtractionError, ReportRecord
@@ -45,6 +45,8 @@ def extract(data: bytes, source: str = "<bytes>", media_type: str | None = None)
         media_type=media_type or _sniff.sniff(data, source),
     )
     try:
+        if not data.strip():
+            raise EmptyDocument("the document is empty")
         if len(data) > MAX_BYTES:
             raise TooLarge(f"{len(data)} bytes is over the {MAX_BYTES}-byte limit")
         layout = _front_end(record.media_type)(data)

@@ -1,0 +1,4 @@
+"""`python -m harvester` runs the CLI."""
+from harvester.cli import app
+
+app(prog_name="harvester")
