@@ -24,6 +24,7 @@ _FRONT_ENDS: dict[str, str] = {
     _sniff.TEXT: "harvester.extract.text:parse_text",
     _sniff.HTML: "harvester.extract.html:parse_html",
     _sniff.PDF: "harvester.extract.pdf:parse_pdf",
+    _sniff.DOCX: "harvester.extract.docx:parse_docx",
 }
 
 
