@@ -1,0 +1,130 @@
+"""link(): documents of one agency and year become one report with a canonical document."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from harvester.db.models import Agency, Document, Report, ReportConflict, ReportDocument
+from harvester.link import canonical_rank, link, normalize_agency
+from harvester.store import Store
+
+from conftest import SEED_000, SEEDS
+
+CORRUPT_PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\nnot a pdf\x00\xff"
+# seed 000's table 3 row 一、本年新收: 26 natural persons, 1 company, total 27
+NEW_RECEIVED = b"\t26\n\t1\n\t0\n\t0\n\t0\n\t0\n\t27\n"
+
+
+def snapshot(store: Store) -> dict:
+    with store.session() as s:
+        return {
+            "agencies": s.execute(select(Agency.id, Agency.name, Agency.normalized_name).order_by(Agency.id)).all(),
+            "reports": s.execute(select(Report.id, Report.agency_id, Report.year, Report.template,
+                                        Report.canonical_document_id).order_by(Report.id)).all(),
+            "members": s.execute(select(ReportDocument.document_id, ReportDocument.report_id)
+                                 .order_by(ReportDocument.document_id)).all(),
+            "conflicts": s.execute(select(ReportConflict.report_id, ReportConflict.document_id, ReportConflict.table,
+                                          ReportConflict.row_key, ReportConflict.column_key,
+                                          ReportConflict.canonical_value, ReportConflict.other_value)
+                                   .order_by(ReportConflict.id)).all(),
+        }
+
+
+def test_two_copies_of_one_report_become_one_report_with_two_documents(store: Store) -> None:
+    body = SEED_000.read_bytes()
+    a = store.add_document("file:///reports/a/000.txt", body).document_id
+    b = store.add_document("file:///reports/b/000.txt", body).document_id
+    stats = link(store)
+    assert (stats.reports, stats.linked, stats.multi_document_reports, stats.conflicts) == (1, 2, 1, 0)
+    snap = snapshot(store)
+    [(report_id, agency_id, year, template, canonical)] = snap["reports"]
+    assert (year, template, canonical) == (2023, "2021", a)  # a tie goes to the lowest id
+    assert snap["members"] == [(a, report_id), (b, report_id)]
+    assert [n for _, n, _ in snap["agencies"]] == ["临淄区人民政府办公室"]
+
+
+def test_linking_again_changes_nothing(store: Store) -> None:
+    for path in sorted(SEEDS.glob("*.txt")):
+        store.add_document(path.as_uri(), path.read_bytes())
+    store.add_document("http://mirror.example.gov.cn/000.txt", SEED_000.read_bytes())
+    first = link(store)
+    before = snapshot(store)
+    second = link(store)
+    assert snapshot(store) == before
+    assert first.reports == second.reports == 5
+    assert second.reports_created == 0 and first.reports_created == 5
+
+
+def test_different_agencies_and_years_are_different_reports(store: Store) -> None:
+    for path in sorted(SEEDS.glob("*.txt")):
+        store.add_document(path.as_uri(), path.read_bytes())
+    link(store)
+    with store.session() as s:
+        got = s.execute(select(Agency.name, Report.year).join(Report, Report.agency_id == Agency.id)
+                        .order_by(Agency.name)).all()
+    assert sorted(tuple(r) for r in got) == sorted([
+        ("临淄区人民政府办公室", 2023), ("临汾市尧都区人民政府办公室", 2023), ("聊城市人民政府办公室", 2023),
+        ("烟台市莱山区人民政府办公室", 2023), ("临淄区工业和信息化局", 2021)])
+
+
+def test_attachment_without_agency_or_year_inherits_them_from_its_page(store: Store) -> None:
+    page = store.add_document("http://www.linzi.gov.cn/art/2024/1/1/art_1.html", SEED_000.read_bytes()).document_id
+    att = store.add_document("http://www.linzi.gov.cn/attach/report.pdf", CORRUPT_PDF,
+                             parent_url="http://www.linzi.gov.cn/art/2024/1/1/art_1.html").document_id
+    with store.session() as s:
+        assert s.get(Document, att).agency_name is None and s.get(Document, att).year is None
+    stats = link(store)
+    assert stats.reports == 1 and stats.unlinked == 0
+    snap = snapshot(store)
+    [(report_id, *_rest, canonical)] = snap["reports"]
+    assert canonical == page  # the page has the cells; the broken PDF has none
+    assert snap["members"] == [(page, report_id), (att, report_id)]
+
+
+def test_attachment_stored_before_its_page_is_linked_once_the_page_arrives(store: Store) -> None:
+    att = store.add_document("http://www.linzi.gov.cn/attach/report.pdf", CORRUPT_PDF,
+                             parent_url="http://www.linzi.gov.cn/detail.html").document_id
+    assert link(store).unlinked == 1
+    page = store.add_document("http://www.linzi.gov.cn/detail.html", SEED_000.read_bytes()).document_id
+    stats = link(store)
+    assert (stats.parents_resolved, stats.unlinked, stats.reports) == (1, 0, 1)
+    with store.session() as s:
+        assert s.get(Document, att).parent_document_id == page
+        assert s.scalar(select(ReportDocument.report_id).where(ReportDocument.document_id == att)) is not None
+
+
+def test_disagreeing_documents_are_recorded_as_conflicts(store: Store) -> None:
+    body = SEED_000.read_bytes()
+    assert body.count(NEW_RECEIVED) == 1
+    good = store.add_document("http://www.linzi.gov.cn/a.html", body).document_id
+    bad = store.add_document("http://www.linzi.gov.cn/a.txt",
+                             body.replace(NEW_RECEIVED, NEW_RECEIVED.replace(b"\t26\n", b"\t25\n"))).document_id
+    stats = link(store)
+    assert stats.conflicts == 1
+    snap = snapshot(store)
+    [(report_id, *_rest, canonical)] = snap["reports"]
+    assert canonical == good  # same number of cells; the copy fails the row-sum check
+    assert snap["conflicts"] == [(report_id, bad, "table3", "new_received", "natural_person", "26", "25")]
+    link(store)
+    assert snapshot(store) == snap
+
+
+def test_fetch_failures_are_never_linked(store: Store) -> None:
+    store.add_document("http://www.linzi.gov.cn/down.pdf", None, fetch_error="timeout",
+                       parent_url="http://www.linzi.gov.cn/detail.html")
+    store.add_document("http://www.linzi.gov.cn/detail.html", SEED_000.read_bytes())
+    stats = link(store)
+    assert (stats.documents, stats.linked) == (1, 1)
+
+
+def test_canonical_prefers_cells_then_passed_checks_then_pdf_then_lowest_id() -> None:
+    html, pdf = "text/html", "application/pdf"
+    assert min([(200, 1, html, 1), (199, 9, pdf, 2)], key=lambda d: canonical_rank(*d))[3] == 1
+    assert min([(200, 1, html, 1), (200, 2, html, 2)], key=lambda d: canonical_rank(*d))[3] == 2
+    assert min([(200, 2, html, 1), (200, 2, pdf, 2)], key=lambda d: canonical_rank(*d))[3] == 2
+    assert min([(200, 2, pdf, 3), (200, 2, pdf, 2)], key=lambda d: canonical_rank(*d))[3] == 2
+
+
+def test_agency_names_are_compared_after_nfkc_and_without_whitespace() -> None:
+    assert normalize_agency(" 临淄区 人民政府\u3000办公室\n") == "临淄区人民政府办公室"
+    assert normalize_agency("临淄区人民政府办公室（临淄区）") == normalize_agency("临淄区人民政府办公室(临淄区)")
+    assert normalize_agency("  ") is None
