@@ -1,7 +1,7 @@
 """PDF front-end (text layer) → `Layout`.
 
 pypdfium2 reads every page's text fast; pdfplumber's ruled-table finder runs
-only on pages whose text holds table markers. On those pages the text lines
+only on pages whose text holds table markers and that draw ruling lines. On those pages the text lines
 outside the tables and the tables' rows are emitted top to bottom; other pages
 give their text lines. Tables split across pages come out as consecutive rows
 (continuation rows first on the next page); the interpreter keeps the context.
@@ -38,8 +38,13 @@ def _open(data: bytes) -> pdfium.PdfDocument:
         raise CorruptDocument(f"unreadable PDF: {exc}") from exc
 
 
-def _page_texts(doc: pdfium.PdfDocument) -> list[str]:
-    texts = []
+#: A ruled table needs drawn lines: pages with fewer vector path objects have no table to find.
+MIN_PATHS_FOR_TABLE = 4
+
+
+def _page_texts(doc: pdfium.PdfDocument) -> tuple[list[str], list[int]]:
+    """Each page's text and its number of vector path objects (ruling lines, rectangles)."""
+    texts, paths = [], []
     for i in range(len(doc)):
         page = doc[i]
         try:
@@ -48,9 +53,15 @@ def _page_texts(doc: pdfium.PdfDocument) -> list[str]:
                 texts.append(textpage.get_text_range().replace("\r\n", "\n").replace("\r", "\n"))
             finally:
                 textpage.close()
+            n = 0
+            for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2):
+                n += 1
+                if n >= MIN_PATHS_FOR_TABLE:
+                    break
+            paths.append(n)
         finally:
             page.close()
-    return texts
+    return texts, paths
 
 
 def _has_markers(text: str) -> bool:
@@ -103,7 +114,7 @@ def _table_page_rows(page, page_no: int) -> list[list[Cell]]:
 def parse_pdf(data: bytes) -> Layout:
     doc = _open(data)
     try:
-        texts = _page_texts(doc)
+        texts, paths = _page_texts(doc)
     except pdfium.PdfiumError as exc:
         raise CorruptDocument(f"unreadable PDF page: {exc}") from exc
     finally:
@@ -112,7 +123,7 @@ def parse_pdf(data: bytes) -> Layout:
         raise EmptyDocument("no text layer (scanned PDF?); OCR not available yet")
 
     rows: list[list[Cell]] = []
-    table_pages = {i for i, t in enumerate(texts) if _has_markers(t)}
+    table_pages = {i for i, t in enumerate(texts) if paths[i] >= MIN_PATHS_FOR_TABLE and _has_markers(t)}
     plumber = None
     try:
         if table_pages:
