@@ -22,7 +22,7 @@ DETAIL_URL_RE = re.compile(
     r"|/\d{6}/[0-9a-f]{32}\.s?html$",    # 沭阳-style /gknb/202401/<32 hex>.shtml
     re.IGNORECASE,
 )
-NOT_REPORT_TEXT_RE = re.compile(r"指南|目录|上一页|下一页|首页|尾页|^\s*\d+\s*$")
+NOT_REPORT_TEXT_RE = re.compile(r"指南|目录$|上一页|下一页|首页|尾页|^\s*\d+\s*$|解读")
 NEXT_TEXT_RE = re.compile(r"^\s*(下一页|下页|后一页|next\s*(page)?|>)\s*$", re.IGNORECASE)
 YEAR_RE = re.compile(r"(20\d{2})\s*年")
 _URL_SKIP = ("javascript:", "mailto:", "tel:", "#")
@@ -38,13 +38,13 @@ def is_attachment(url: str) -> bool:
 
 
 def looks_like_report(text: str, url: str) -> bool:
+    """A link to a report: its text says so (年报, 年度报告, 政府信息公开…报告). Only a link with
+    no text at all (an image, an icon) is judged by its URL (detail-page shapes, 年报 in the path)."""
     text = " ".join((text or "").split())
-    if text and NOT_REPORT_TEXT_RE.search(text) and not REPORT_TEXT_RE.search(text):
-        return False
-    if REPORT_TEXT_RE.search(text):
-        return True
+    if text:
+        return bool(REPORT_TEXT_RE.search(text)) and not NOT_REPORT_TEXT_RE.search(text)
     path = unquote(urlsplit(url).path)
-    return bool(DETAIL_URL_RE.search(path) or REPORT_TEXT_RE.search(path))
+    return bool(DETAIL_URL_RE.search(path) or REPORT_URL_RE.search(path))
 
 
 def report_year(text: str) -> int | None:

@@ -53,6 +53,7 @@ class PortalSpider(scrapy.Spider):
         if not chosen:
             raise ConfigError("no portal selected: give portal ids or --all")
         self.portals: dict[str, _registry.Portal] = {p.id: p for p in chosen}
+        self.portal_ids = list(self.portals)
 
     # ---------------------------------------------------------------- start
     async def start(self):
@@ -79,7 +80,8 @@ class PortalSpider(scrapy.Spider):
             if not L.is_fetchable(url) or not self._on_site(url, portal):
                 continue
             attachment = L.is_attachment(url) or self._custom_attachment(url, portal)
-            if not (L.looks_like_report(text, url) or (attachment and L.REPORT_TEXT_RE.search(text))):
+            # with an explicit list_item selector every selected link is a report
+            if not (portal.selectors.list_item or L.looks_like_report(text, url)):
                 continue
             year = L.report_year(text)
             if not portal.allows_year(year):

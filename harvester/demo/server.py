@@ -91,10 +91,11 @@ class ReplayServer:
         target = (base / rel).resolve()
         if base.resolve() not in target.parents:
             return 404, None
-        if query:
-            with_query = target.with_name(f"{target.name}@{unquote(query)}")
-            if with_query.is_file():
-                return 200, with_query
+        if query:  # browsers/Scrapy percent-encode non-ASCII queries in UTF-8 or the page's GBK
+            for enc in ("utf-8", "gb18030"):
+                with_query = target.with_name(f"{target.name}@{unquote(query, encoding=enc)}")
+                if with_query.is_file():
+                    return 200, with_query
         return (200, target) if target.is_file() else (404, None)
 
     def _handler(self):
