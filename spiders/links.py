@@ -24,6 +24,8 @@ DETAIL_URL_RE = re.compile(
 )
 NOT_REPORT_TEXT_RE = re.compile(r"指南|目录$|上一页|下一页|首页|尾页|^\s*\d+\s*$|解读")
 NEXT_TEXT_RE = re.compile(r"^\s*(下一页|下页|后一页|next\s*(page)?|>)\s*$", re.IGNORECASE)
+#: List/column pages (never report pages): directory URLs, index.html, index_2.shtml, list.shtml...
+LIST_URL_RE = re.compile(r"(/|/(index|list|default)(_\d+)?\.[a-z]+)$", re.IGNORECASE)
 YEAR_RE = re.compile(r"(20\d{2})\s*年")
 _URL_SKIP = ("javascript:", "mailto:", "tel:", "#")
 
@@ -41,6 +43,8 @@ def looks_like_report(text: str, url: str) -> bool:
     """A link to a report: its text says so (年报, 年度报告, 政府信息公开…报告). Only a link with
     no text at all (an image, an icon) is judged by its URL (detail-page shapes, 年报 in the path)."""
     text = " ".join((text or "").split())
+    if LIST_URL_RE.search(urlsplit(url).path or "/"):  # the column itself, from the nav bar
+        return False
     if text:
         return bool(REPORT_TEXT_RE.search(text)) and not NOT_REPORT_TEXT_RE.search(text)
     path = unquote(urlsplit(url).path)
