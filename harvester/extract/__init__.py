@@ -25,6 +25,8 @@ _FRONT_ENDS: dict[str, str] = {
     _sniff.HTML: "harvester.extract.html:parse_html",
     _sniff.PDF: "harvester.extract.pdf:parse_pdf",
     _sniff.DOCX: "harvester.extract.docx:parse_docx",
+    _sniff.XLSX: "harvester.extract.xlsx:parse_xlsx",
+    _sniff.OLE: "harvester.extract.ole:parse_ole",
 }
 
 

@@ -117,11 +117,23 @@ def _consume(scan: _Scan, labels: list[Cell], values: list[Cell]) -> None:
         if key in L.TABLE3_TOP:
             scan.group = None
         if len(values) >= len(L.TABLE3_COLUMNS) - 2:
-            scan.t3.setdefault(key, values)
+            _keep(scan.t3, key, values)
         return
     key, _ = best_match(labels[-1].text, _T2_LABELS)
     if key is not None and len(norm_label(labels[-1].text)) <= 12:
-        scan.t2.setdefault(key, values)
+        _keep(scan.t2, key, values)
+
+
+def _keep(found: dict[str, list[Cell]], key: str, values: list[Cell]) -> None:
+    """First printing of a row wins, except that an all-blank run (a header cell such as 总计
+    followed by the empty cells of a merged header) gives way to a later run with numbers."""
+    old = found.get(key)
+    if old is None or (_all_blank(old) and not _all_blank(values)):
+        found[key] = values
+
+
+def _all_blank(values: list[Cell]) -> bool:
+    return all(read_value(c.text).semantic == "blank" for c in values)
 
 
 def _match_t3(labels: list[Cell], group: str | None) -> str | None:

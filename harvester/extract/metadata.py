@@ -44,18 +44,10 @@ def read_metadata(text: str) -> Metadata:
     lines = _lines(text)
     head = lines[:40]
     for i, line in enumerate(head):
-        compact = _clean(line)
-        if len(compact) > 60 or "政府信息公开" not in compact and "政务公开" not in compact:
-            continue
-        if not any(w in compact for w in _TITLE_WORDS) or compact.startswith(("根据", "按照", "本报告", "依据")):
-            continue
-        title = compact
-        if _YEAR_IN_TITLE.match(title) and i > 0:
-            prev = _clean(head[i - 1])
-            if 2 <= len(prev) <= 30 and re.fullmatch(r"[\u4e00-\u9fff（）()]+", prev) and "报告" not in prev:
-                title = prev + title
-        meta.title = title
-        break
+        title = _title_at(head, i)
+        if title:
+            meta.title = title
+            break
     if meta.title:
         meta.agency, meta.year = _agency_year(meta.title)
     period = _PERIOD.search(_clean(text[:5000]))
@@ -77,6 +69,29 @@ def read_metadata(text: str) -> Metadata:
             meta.template_hint = tpl
             break
     return meta
+
+
+_NOT_TITLE = ("《", "》", "<", ">", "通知", "格式", "根据", "按照", "本报告", "依据", "现将", "。")
+
+
+def _is_title(compact: str) -> bool:
+    return (len(compact) <= 60 and ("政府信息公开" in compact or "政务公开" in compact)
+            and any(w in compact for w in _TITLE_WORDS) and not any(w in compact for w in _NOT_TITLE))
+
+
+def _title_at(head: list[str], i: int) -> str | None:
+    """The title starting at line i: one line, or two when a long title wraps (as PDF lines do);
+    an agency name printed alone on the line above a title that starts with the year is prefixed."""
+    line = _clean(head[i])
+    for title in (line, line + _clean(head[i + 1]) if i + 1 < len(head) else ""):
+        if not title or not _is_title(title):
+            continue
+        if _YEAR_IN_TITLE.match(title) and i > 0:
+            prev = _clean(head[i - 1])
+            if 2 <= len(prev) <= 30 and re.fullmatch(r"[\u4e00-\u9fff（）()]+", prev) and "报告" not in prev:
+                title = prev + title
+        return title
+    return None
 
 
 def _agency_year(title: str) -> tuple[str | None, int | None]:
