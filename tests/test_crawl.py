@@ -122,8 +122,9 @@ def test_report_page_and_its_pdf_attachment_are_linked_into_one_report(crawled):
     assert report_of[html.id] == report_of[pdf.id]
     assert report_of[d[GXJ_2021_HTML].id] == report_of[d[GXJ_2021_DOCX].id]
     assert report_of[html.id] != report_of[d[GXJ_2021_HTML].id]
-    # the same PDF published at a second URL is stored under that URL with the same bytes
+    # the same PDF published at a second URL: stored under that URL too, and part of the same report
     assert d[LINZI_2023_PDF_ALT].sha256 == pdf.sha256
+    assert report_of[d[LINZI_2023_PDF_ALT].id] == report_of[html.id]
 
 
 def test_gbk_page_served_without_charset_is_decoded_and_extracted(crawled):
@@ -136,3 +137,18 @@ def test_second_crawl_adds_nothing(crawled):
     assert first["documents"] == len(EXPECTED_URLS)
     assert first["reports"] >= 4 and first["cells"] > 0
     assert second == first
+
+
+def test_demo_crawls_the_bundled_portals_offline_links_and_exports_csv(tmp_path):
+    proc = subprocess.run([str(HARVESTER), "demo", "--data-dir", str(tmp_path / "data")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    out = proc.stdout
+    for agency in ("临淄区人民政府办公室", "临淄区工业和信息化局", "临汾市尧都区人民政府办公室", "烟台市莱山区人民政府办公室"):
+        assert agency in out
+    assert "documents: 9 stored, 2 fetch errors" in out
+    export = tmp_path / "data" / "export"
+    assert (export / "reports.csv").read_text(encoding="utf-8").count("\n") == 1 + 4
+    engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'harvester.sqlite'}")
+    assert set(docs(engine)) == EXPECTED_URLS
+    engine.dispose()

@@ -86,7 +86,7 @@ def run_crawl(portals: list, settings) -> dict[str, Any]:
 
     from spiders.portal import PortalSpider
 
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(PortalSpider)
     process.crawl(crawler, portals=portals)
     process.start()
