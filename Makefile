@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
-APT_PACKAGES ?= postgresql libreoffice-writer-nogui redis-server fonts-noto-cjk python3-venv
+APT_PACKAGES ?= postgresql libreoffice-writer-nogui libreoffice-calc-nogui redis-server fonts-noto-cjk python3-venv
 PYTEST_ARGS ?= -q
 
 .PHONY: install system-deps venv test demo pg-test-server clean-pg
