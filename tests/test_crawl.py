@@ -207,7 +207,7 @@ def test_two_crawl_processes_share_one_redis_queue_and_fetch_each_document_once(
         engine.dispose()
     assert sorted(stored) == sorted(EXPECTED_URLS)  # together complete, and no document stored twice
     fetched = [(m, h, p) for m, h, p, _s in log]
-    repeated = {k for k in fetched if fetched.count(k) > 1}
-    # robots.txt is per process; the 500 attachment is retried (RETRY_TIMES = 2) by one process
-    assert repeated <= {("GET", "www.linzi.gov.cn", "/robots.txt"),
-                        ("GET", "www.linzi.gov.cn", "/zwgk/zfxxgknb/202201/P020220125500000000002.pdf")}
+    # robots.txt is fetched by each process that touches the host; the 500 attachment is retried
+    # (RETRY_TIMES = 2) by the one process that popped it; nothing else is fetched twice
+    repeated = {k for k in fetched if fetched.count(k) > 1 and k[2] != "/robots.txt"}
+    assert repeated <= {("GET", "www.linzi.gov.cn", "/zwgk/zfxxgknb/202201/P020220125500000000002.pdf")}
