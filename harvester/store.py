@@ -251,6 +251,7 @@ class Store:
         row.year = record.year
         row.template = record.template
         row.publication_date = record.publication_date
+        row.agency_level = record.agency_level
         row.pages = record.pages
         row.text = record.text or None
         row.extracted_at = at
@@ -265,7 +266,8 @@ class Store:
             seen.add(key)
             cells.append(dict(document_id=row.id, table=c.table, row_key=c.row, column_key=c.column,
                               value=_number(c.value), value_text=_text(c.value), raw_text=c.raw,
-                              semantic=c.semantic, page=c.page))
+                              semantic=c.semantic, page=c.page,
+                              bbox=list(c.bbox) if c.bbox else None, confidence=c.confidence))
         if cells:
             s.execute(insert(Cell), cells)
         if record.checks:

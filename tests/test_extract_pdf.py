@@ -10,6 +10,7 @@ import pytest
 
 from harvester.errors import CorruptDocument, EmptyDocument, EncryptedDocument
 from harvester.extract import extract
+from harvester.extract.settings import ExtractSettings
 from harvester.extract.pdf import parse_pdf
 
 DERIVED = Path(__file__).parent / "fixtures" / "derived"
@@ -149,15 +150,19 @@ def test_encrypted_pdf_gives_encrypted_error():
         parse_pdf((DERIVED / "seed004_encrypted.pdf").read_bytes())
 
 
-def test_pdf_without_text_layer_is_empty_error():
-    with pytest.raises(EmptyDocument, match=r"no text layer \(scanned PDF\?\); OCR not available yet"):
-        parse_pdf((DERIVED / "seed004_scanned.pdf").read_bytes())
+def test_pdf_without_text_layer_and_ocr_off_is_empty_error():
+    with pytest.raises(EmptyDocument, match=r"no text layer \(scanned PDF\?\) and OCR is turned off"):
+        parse_pdf((DERIVED / "seed004_scanned.pdf").read_bytes(), ExtractSettings(ocr=False))
+
+
+def test_pdf_without_text_layer_gets_its_text_from_ocr():
+    layout = parse_pdf((DERIVED / "seed004_scanned.pdf").read_bytes())
+    assert "临淄区工业和信息化局" in layout.text.replace(" ", "")
 
 
 @pytest.mark.parametrize("name, data_of, kind", [
     ("truncated.pdf", lambda d: d[:3000], "corrupt"),
     ("seed004_encrypted.pdf", None, "encrypted"),
-    ("seed004_scanned.pdf", None, "empty"),
 ])
 def test_extract_records_pdf_error_kind_instead_of_raising(name, data_of, kind):
     data = data_of((DERIVED / "seed004_template.pdf").read_bytes()) if data_of else (DERIVED / name).read_bytes()

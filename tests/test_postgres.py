@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from harvester.db.models import Base
-from harvester.db.session import current_revision, upgrade
+from harvester.db.session import current_revision, head_revision, upgrade
 from harvester.store import Store
 
 from conftest import SEED_000
@@ -23,7 +23,7 @@ def test_migrations_create_exactly_the_model_schema(db_url: str) -> None:
         engine.dispose()
     assert {"portals", "crawl_runs", "agencies", "documents", "reports", "report_documents", "cells", "checks",
             "extraction_errors", "report_conflicts", "alembic_version"} == tables
-    assert current_revision(db_url) == "0001"
+    assert current_revision(db_url) == head_revision() == "0002"
 
 
 def test_postgres_server_stores_chinese_text_and_numbers(pg_url: str, data_dir) -> None:

@@ -92,6 +92,7 @@ class Document(Base):
     year: Mapped[Optional[int]] = mapped_column(Integer)
     template: Mapped[Optional[str]] = mapped_column(String(10))
     publication_date: Mapped[Optional[str]] = mapped_column(String(10))  # ISO date as printed
+    agency_level: Mapped[Optional[str]] = mapped_column(String(20))  # as the agency name shows it
     pages: Mapped[Optional[int]] = mapped_column(Integer)
     text: Mapped[Optional[str]] = mapped_column(Text)
     extracted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
@@ -138,6 +139,8 @@ class Cell(Base):
     raw_text: Mapped[Optional[str]] = mapped_column(Text)
     semantic: Mapped[str] = mapped_column(String(20))  # number | zero | blank | unreadable
     page: Mapped[Optional[int]] = mapped_column(Integer)
+    bbox: Mapped[Optional[list]] = mapped_column(JSON)  # [x0, top, x1, bottom] in PDF points (PDF, OCR)
+    confidence: Mapped[Optional[float]] = mapped_column(Float)  # OCR only
 
 
 class CheckRow(Base):

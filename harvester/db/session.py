@@ -78,3 +78,10 @@ def current_revision(db_url: str) -> str | None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def head_revision() -> str:
+    """The newest migration shipped with this version of the package."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

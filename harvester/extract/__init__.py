@@ -13,11 +13,12 @@ from harvester.errors import EmptyDocument, ExtractError, TooLarge, UnsupportedF
 from harvester.extract import sniff as _sniff
 from harvester.extract.layout import Layout
 from harvester.extract.record import ExtractionError, ReportRecord
+from harvester.extract.settings import DEFAULT, ExtractSettings
 
-__all__ = ["extract", "ReportRecord", "MAX_BYTES"]
+__all__ = ["extract", "ExtractSettings", "ReportRecord", "MAX_BYTES"]
 
-#: Documents larger than this are recorded with a `too_large` error, not parsed.
-MAX_BYTES = 64 * 1024 * 1024
+#: Documents larger than this are recorded with a `too_large` error, not parsed (see ExtractSettings).
+MAX_BYTES = DEFAULT.max_bytes
 
 # media type -> "module:function" turning bytes into a Layout
 _FRONT_ENDS: dict[str, str] = {
@@ -27,7 +28,12 @@ _FRONT_ENDS: dict[str, str] = {
     _sniff.DOCX: "harvester.extract.docx:parse_docx",
     _sniff.XLSX: "harvester.extract.xlsx:parse_xlsx",
     _sniff.OLE: "harvester.extract.ole:parse_ole",
+    _sniff.PNG: "harvester.extract.ocr:parse_image",
+    _sniff.JPEG: "harvester.extract.ocr:parse_image",
+    _sniff.GIF: "harvester.extract.ocr:parse_image",
 }
+#: Front-ends that take the settings as a second argument.
+_TAKES_SETTINGS = {_sniff.PDF, _sniff.PNG, _sniff.JPEG, _sniff.GIF}
 
 
 def _front_end(media_type: str) -> Callable[[bytes], Layout]:
@@ -38,7 +44,8 @@ def _front_end(media_type: str) -> Callable[[bytes], Layout]:
     return getattr(import_module(module), func)
 
 
-def extract(data: bytes, source: str = "<bytes>", media_type: str | None = None) -> ReportRecord:
+def extract(data: bytes, source: str = "<bytes>", media_type: str | None = None,
+            settings: ExtractSettings = DEFAULT) -> ReportRecord:
     """Extract one document. Never raises for bad input: errors go in `record.error`."""
     from harvester.extract.interpret import interpret  # local: keeps import of the package cheap
 
@@ -50,9 +57,10 @@ def extract(data: bytes, source: str = "<bytes>", media_type: str | None = None)
     try:
         if not data.strip():
             raise EmptyDocument("the document is empty")
-        if len(data) > MAX_BYTES:
-            raise TooLarge(f"{len(data)} bytes is over the {MAX_BYTES}-byte limit")
-        layout = _front_end(record.media_type)(data)
+        if len(data) > settings.max_bytes:
+            raise TooLarge(f"{len(data)} bytes is over the {settings.max_bytes}-byte limit")
+        front_end = _front_end(record.media_type)
+        layout = front_end(data, settings) if record.media_type in _TAKES_SETTINGS else front_end(data)
         interpret(layout, record)
     except ExtractError as exc:
         record.error = ExtractionError(exc.kind, str(exc))

@@ -17,6 +17,7 @@ from harvester.extract import labels as L
 from harvester.extract.cells import Reading, norm_label, read_value
 from harvester.extract.checks import run_checks
 from harvester.extract.layout import Cell, Layout
+from harvester.extract.level import agency_level
 from harvester.extract.match import best_match
 from harvester.extract.metadata import read_metadata
 from harvester.extract.record import CellValue, Check, ReportRecord
@@ -48,6 +49,7 @@ def interpret(layout: Layout, record: ReportRecord) -> None:
     meta = read_metadata(layout.text)
     record.title, record.agency, record.year = meta.title, meta.agency, meta.year
     record.publication_date = meta.publication_date
+    record.agency_level = agency_level(meta.agency)
     record.text = layout.text
     record.pages = layout.pages
 
@@ -81,7 +83,7 @@ def _runs(row: list[Cell]) -> list[tuple[list[Cell], list[Cell]]]:
     labels: list[Cell] = []
     values: list[Cell] = []
     for cell in row:
-        if read_value(cell.text) is not None:
+        if cell.unreadable or read_value(cell.text) is not None:
             values.append(cell)
         else:
             if values or labels:
@@ -114,8 +116,7 @@ def _consume(scan: _Scan, labels: list[Cell], values: list[Cell]) -> None:
         return
     key = _match_t3(labels, scan.group)
     if key is not None:
-        if key in L.TABLE3_TOP:
-            scan.group = None
+        scan.group = key.split(".")[0] if "." in key else None
         if len(values) >= len(L.TABLE3_COLUMNS) - 2:
             _keep(scan.t3, key, values)
         return
@@ -133,7 +134,7 @@ def _keep(found: dict[str, list[Cell]], key: str, values: list[Cell]) -> None:
 
 
 def _all_blank(values: list[Cell]) -> bool:
-    return all(read_value(c.text).semantic == "blank" for c in values)
+    return all(_read(c, "", "", None).semantic == "blank" for c in values)
 
 
 def _match_t3(labels: list[Cell], group: str | None) -> str | None:
@@ -141,9 +142,10 @@ def _match_t3(labels: list[Cell], group: str | None) -> str | None:
     last = labels[-1].text
     if group == "other" and best_match(last, {"other": _GROUP_LABELS["other"]})[1] >= 0.99:
         return "other"  # （六）其他处理 printed as one undivided row
+    # Item labels are distinct across groups, so they match even when the group cell was not seen
+    # (OCR places a tall merged group cell in its middle row); only 3.其他 needs its group.
     allowed: dict[str, tuple[str, ...]] = dict(L.TABLE3_TOP)
-    if group:
-        allowed.update({k: v for k, v in L.TABLE3_ITEMS.items() if k.startswith(group + ".")})
+    allowed.update({k: v for k, v in L.TABLE3_ITEMS.items() if k != "other.other" or group == "other"})
     best_key, best = None, 0.0
     for take in (1, 2, 3):
         if take > len(labels):
@@ -174,8 +176,8 @@ def _template(scan: _Scan, meta) -> str | None:
 # ---------------------------------------------------------------- alignment
 
 def _align(values: list[Cell], columns: tuple[str, ...], table: str, row: str,
-           notes: list[Check]) -> list[Reading | None]:
-    """Readings for `columns` from a run of value cells; all None if the run is ambiguous."""
+           notes: list[Check]) -> list[tuple[Reading, Cell] | None]:
+    """(reading, cell) for `columns` from a run of value cells; all None if the run is ambiguous."""
     n = len(columns)
     k = len(values) - n
     candidates: list[list[Cell]] = []
@@ -189,17 +191,25 @@ def _align(values: list[Cell], columns: tuple[str, ...], table: str, row: str,
     elif -k <= 2:
         for lead in range(-k + 1):
             candidates.append([_BLANK] * lead + values + [_BLANK] * (-k - lead))
-    readings = [[_read(c, table, row, col) for c, col in zip(cand, columns)] for cand in candidates]
-    if not readings or any([r.value for r in rs] != [r.value for r in readings[0]] for rs in readings):
+    readings = [[(_read(c, table, row, col), c) for c, col in zip(cand, columns)] for cand in candidates]
+    numbers = [[r.value for r, _ in rs] for rs in readings]
+    if not readings or any(ns != numbers[0] for ns in numbers):
         notes.append(Check(rule=f"{table}.alignment", where=row, expected=n, found=len(values), ok=False))
         return [None] * n
     # Equal numbers, different blanks: prefer the reading that puts printed cells on total columns
     # (reports that print only the totals), else the first (trailing empties trimmed, or padded at the end).
-    return max(readings, key=lambda rs: sum(1 for r, col in zip(rs, columns)
+    return max(readings, key=lambda rs: sum(1 for (r, _), col in zip(rs, columns)
                                             if col == "total" and r.semantic != "blank"))
 
 
+def _cell_value(table: str, row: str, column: str, reading: Reading, cell: Cell) -> CellValue:
+    return CellValue(table, row, column, reading.value, reading.raw, reading.semantic,
+                     cell.page, cell.bbox, cell.confidence)
+
+
 def _read(cell: Cell, table: str, row: str, column: str | None) -> Reading:
+    if cell.unreadable:
+        return Reading(None, "unreadable", cell.text)
     as_string = (row, column) in L.STRING_COLUMNS
     decimals = (row, column) in L.DECIMAL_COLUMNS or as_string
     reading = read_value(cell.text, as_string=as_string, decimals=decimals)
@@ -211,13 +221,11 @@ def _fill(table: str, row: str, columns: tuple[str, ...], values: list[Cell] | N
     """One row's values by column key; a row not printed at all is null throughout."""
     if values is None:
         return {col: None for col in columns}
-    readings = _align(values, columns, table, row, notes)
-    page = next((c.page for c in values if c.page is not None), None)
     out: dict[str, object] = {}
-    for col, reading in zip(columns, readings):
-        out[col] = None if reading is None else reading.value
-        if reading is not None:
-            cells.append(CellValue(table, row, col, reading.value, reading.raw, reading.semantic, page))
+    for col, pair in zip(columns, _align(values, columns, table, row, notes)):
+        out[col] = None if pair is None else pair[0].value
+        if pair is not None:
+            cells.append(_cell_value(table, row, col, *pair))
     return out
 
 
@@ -237,12 +245,11 @@ def _build_table3(scan: _Scan, template: str, cells: list[CellValue], notes: lis
 def _build_table4(values: list[Cell], cells: list[CellValue], notes: list[Check]) -> dict:
     """Table 4 is read as one run of fifteen numbers in printed order (three groups of five)."""
     columns = tuple(f"{g}.{c}" for g in L.TABLE4_GROUPS for c in L.TABLE4_COLUMNS)
-    readings = _align(values, L.TABLE4_COLUMNS * len(L.TABLE4_GROUPS), "table4", "table4", notes)
-    page = next((c.page for c in values if c.page is not None), None)
+    pairs = _align(values, L.TABLE4_COLUMNS * len(L.TABLE4_GROUPS), "table4", "table4", notes)
     out: dict[str, dict[str, object]] = {g: {} for g in L.TABLE4_GROUPS}
-    for name, reading in zip(columns, readings):
+    for name, pair in zip(columns, pairs):
         group, col = name.split(".")
-        out[group][col] = None if reading is None else reading.value
-        if reading is not None:
-            cells.append(CellValue("table4", group, col, reading.value, reading.raw, reading.semantic, page))
+        out[group][col] = None if pair is None else pair[0].value
+        if pair is not None:
+            cells.append(_cell_value("table4", group, col, *pair))
     return out

@@ -18,6 +18,8 @@ class Cell:
     text: str
     page: int | None = None  # 1-based page number (PDF), None otherwise
     bbox: tuple[float, float, float, float] | None = None  # x0, top, x1, bottom (PDF points)
+    confidence: float | None = None  # OCR: the lowest score of the text boxes in the cell
+    unreadable: bool = False  # OCR: a value cell read with too little confidence to trust
 
 
 @dataclass

@@ -14,9 +14,10 @@ from io import BytesIO
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from harvester.errors import CorruptDocument, EmptyDocument, EncryptedDocument
+from harvester.errors import CorruptDocument, EmptyDocument, EncryptedDocument, TooLarge
 from harvester.extract.html import collapse
 from harvester.extract.layout import Cell, Layout
+from harvester.extract.settings import DEFAULT, ExtractSettings
 
 #: Words that only the standard tables print; a page holding any of them gets table finding.
 TABLE_MARKERS: tuple[str, ...] = (
@@ -111,19 +112,48 @@ def _table_page_rows(page, page_no: int) -> list[list[Cell]]:
     return [row for _, _, rows in items for row in rows]
 
 
-def parse_pdf(data: bytes) -> Layout:
+#: A page with fewer printable characters than this has no usable text layer (a scan).
+MIN_TEXT_CHARS = 20
+
+
+def _ocr_pages(doc: pdfium.PdfDocument, texts: list[str], settings: ExtractSettings) -> dict[int, list[list[Cell]]]:
+    """OCR the pages without a text layer; their text replaces the empty text in `texts`."""
+    from harvester.extract.ocr import page_rows
+
+    blank = [i for i, t in enumerate(texts) if len(_SPACE.sub("", t)) < MIN_TEXT_CHARS]
+    if not settings.ocr or not blank:
+        return {}
+    if len(blank) > settings.ocr_max_pages:
+        raise TooLarge(f"{len(blank)} pages without a text layer; OCR is limited to {settings.ocr_max_pages}")
+    scale = settings.ocr_dpi / 72
+    out: dict[int, list[list[Cell]]] = {}
+    for i in blank:
+        page = doc[i]
+        try:
+            image = page.render(scale=scale).to_pil()
+        finally:
+            page.close()
+        out[i] = page_rows(image, i + 1, settings, scale)
+        texts[i] = "\n".join(" ".join(c.text for c in row if c.text) for row in out[i])
+    return out
+
+
+def parse_pdf(data: bytes, settings: ExtractSettings = DEFAULT) -> Layout:
     doc = _open(data)
     try:
         texts, paths = _page_texts(doc)
+        ocr_rows = _ocr_pages(doc, texts, settings)
     except pdfium.PdfiumError as exc:
         raise CorruptDocument(f"unreadable PDF page: {exc}") from exc
     finally:
         doc.close()
     if not any(t.strip() for t in texts):
-        raise EmptyDocument("no text layer (scanned PDF?); OCR not available yet")
+        raise EmptyDocument("no text on any page (no text layer, and OCR found nothing)"
+                            if settings.ocr else "no text layer (scanned PDF?) and OCR is turned off")
 
     rows: list[list[Cell]] = []
-    table_pages = {i for i, t in enumerate(texts) if paths[i] >= MIN_PATHS_FOR_TABLE and _has_markers(t)}
+    table_pages = {i for i, t in enumerate(texts)
+                   if i not in ocr_rows and paths[i] >= MIN_PATHS_FOR_TABLE and _has_markers(t)}
     plumber = None
     try:
         if table_pages:
@@ -136,7 +166,9 @@ def parse_pdf(data: bytes) -> Layout:
                     raise EncryptedDocument(f"the PDF is encrypted: {exc}") from exc
                 raise CorruptDocument(f"unreadable PDF: {type(exc).__name__}: {exc}") from exc
         for i, text in enumerate(texts):
-            if plumber is not None and i in table_pages:
+            if i in ocr_rows:
+                rows.extend(ocr_rows[i])
+            elif plumber is not None and i in table_pages:
                 rows.extend(_table_page_rows(plumber.pages[i], i + 1))
             else:
                 rows.extend(_text_rows(text, i + 1))

@@ -40,6 +40,8 @@ class CellValue:
     raw: str | None
     semantic: Semantic
     page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class ReportRecord:
     # Not part of the JSON contract; stored in the database.
     text: str = ""
     publication_date: str | None = None  # ISO date when the document prints one
+    agency_level: str | None = None  # province / city / county / township / department, from the name
     cells: list[CellValue] = field(default_factory=list)
     pages: int | None = None
 
