@@ -198,3 +198,50 @@ def test_navigation_link_back_to_the_column_is_not_a_report():
     assert not L.looks_like_report("政府信息公开年报", "http://www.linzi.gov.cn/zwgk/zfxxgknb/index.html")
     assert not L.looks_like_report("政府信息公开年报", "http://www.linzi.gov.cn/zwgk/zfxxgknb/")
     assert not L.looks_like_report("年报", "http://x.gov.cn/zfxxgk/gknb/list_2.shtml")
+
+
+def _portal_spider(toml: str) -> PortalSpider:
+    portals = registry.parse_toml(toml, "inline.toml")
+    return PortalSpider.from_crawler(get_crawler(PortalSpider), portals=portals)
+
+
+def test_registry_selectors_drive_a_generic_portal_without_code():
+    spider = _portal_spider('''
+[[portal]]
+id = "sel"
+name = "n"
+agency = "a"
+level = "county"
+cms = "generic"
+start_urls = ["http://www.x.gov.cn/nb/list.shtml"]
+[portal.selectors]
+list_item = "ul.reports li"
+next_page = "a.pg-next"
+''')
+    body = '''<html><body><a href="/news/1.html">2023年政府信息公开工作年度报告</a>
+<ul class="reports"><li><a href="/nb/2024/a1.shtml">县教育局</a></li><li><a href="/nb/2024/a2.pdf">县卫健委</a></li></ul>
+<a class="pg-next" href="list_2.shtml">›</a></body></html>'''.encode()
+    req = Request("http://www.x.gov.cn/nb/list.shtml", meta={"portal_id": "sel", "kind": "list"})
+    reqs, _ = split(list(spider.parse_list(HtmlResponse(req.url, body=body, request=req))))
+    got = {(r.url, r.callback.__name__) for r in reqs}
+    assert got == {("http://www.x.gov.cn/nb/2024/a1.shtml", "parse_detail"),
+                   ("http://www.x.gov.cn/nb/2024/a2.pdf", "parse_attachment"),
+                   ("http://www.x.gov.cn/nb/list_2.shtml", "parse_list")}  # the link outside list_item is ignored
+
+
+def test_trs_countpage_script_with_shtml_suffix_gives_every_page():
+    spider = _portal_spider('''
+[[portal]]
+id = "t"
+name = "n"
+agency = "a"
+level = "city"
+cms = "trs"
+start_urls = ["http://www.km.gov.cn/bm/zfxxgknb/index.shtml"]
+''')
+    body = '''<html><body><script>var countPage = 4;var currentPage = 0;
+createPageHTML(countPage, currentPage, "index", "shtml");</script></body></html>'''.encode()
+    req = Request("http://www.km.gov.cn/bm/zfxxgknb/index.shtml", meta={"portal_id": "t", "kind": "list"})
+    reqs, _ = split(list(spider.parse_list(HtmlResponse(req.url, body=body, request=req))))
+    assert {r.url.rsplit("/", 1)[1] for r in reqs} == {"index.shtml", "index_1.shtml", "index_2.shtml",
+                                                       "index_3.shtml"}
