@@ -11,11 +11,15 @@ records why — we never guess.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from harvester.extract import labels as L
 from harvester.extract.cells import Reading, norm_label, read_value
-from harvester.extract.checks import run_checks
+from harvester.extract.cells import nfkc
+from harvester.extract.checks import (TABLE4_FLAT, UNKNOWN, Accept, narrative_checks, run_checks,
+                                      stated_constraints, table3_constraints, table3_row_sum, table4_group_sums)
+from harvester.extract.glued import Constraint, glued_text, readings, solve
+from harvester.extract.narrative import Statement, statements
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.level import agency_level
 from harvester.extract.match import best_match
@@ -64,15 +68,16 @@ def interpret(layout: Layout, record: ReportRecord) -> None:
     record.template = template
     notes: list[Check] = []
     cells: list[CellValue] = []
+    stated = statements(layout.text, template)
     if scan.t2:
-        record.table2 = _build_table2(scan, template, cells, notes)
+        record.table2 = _build_table2(scan, template, cells, notes, stated)
     if len(scan.t3) >= 3:
-        record.table3 = _build_table3(scan, template, cells, notes)
+        record.table3 = _build_table3(scan, template, cells, notes, stated)
     if scan.t4 is not None:
-        record.table4 = _build_table4(scan.t4, cells, notes)
+        record.table4 = _build_table4(scan.t4, cells, notes, stated)
     record.cells = cells
     record.blank_cells = [f"{c.table}.{c.row}.{c.column}" for c in cells if c.semantic == "blank"]
-    record.checks = notes + run_checks(record.table3, record.table4)
+    record.checks = notes + run_checks(record.table3, record.table4) + narrative_checks(record, stated)
 
 
 # ---------------------------------------------------------------- scanning
@@ -83,7 +88,7 @@ def _runs(row: list[Cell]) -> list[tuple[list[Cell], list[Cell]]]:
     labels: list[Cell] = []
     values: list[Cell] = []
     for cell in row:
-        if cell.unreadable or read_value(cell.text) is not None:
+        if cell.unreadable or read_value(cell.text) is not None or glued_text(cell.text):
             values.append(cell)
         else:
             if values or labels:
@@ -100,15 +105,16 @@ def _consume(scan: _Scan, labels: list[Cell], values: list[Cell]) -> None:
         n = norm_label(cell.text)
         for tpl, markers in L.TEMPLATE_MARKERS.items():
             scan.markers[tpl] += any(norm_label(m) in n for m in markers)
-        if n in _T4_ANCHORS and scan.t4 is None:
-            scan.t4_armed = True
+        if scan.t4 is None and (n in _T4_ANCHORS or n.startswith(tuple(_T4_ANCHORS)) and len(n) <= 12
+                                or ("行政复议" in n and "结果维持" in n)):
+            scan.t4_armed = True  # a cell 行政复议, or (glued text) the whole header run
         group, score = best_match(cell.text, _GROUP_LABELS)
         if group and score >= 0.99:
             scan.group = group
     if not values or not labels and not scan.t4_armed:
         return
     if scan.t4_armed and scan.t4 is None:
-        if len(values) >= _T4_WIDTH - 5:
+        if len(values) >= _T4_WIDTH - 5 or _glued(values, _T4_WIDTH):
             scan.t4 = values
             scan.t4_armed = False
         return
@@ -117,12 +123,21 @@ def _consume(scan: _Scan, labels: list[Cell], values: list[Cell]) -> None:
     key = _match_t3(labels, scan.group)
     if key is not None:
         scan.group = key.split(".")[0] if "." in key else None
-        if len(values) >= len(L.TABLE3_COLUMNS) - 2:
+        if len(values) >= len(L.TABLE3_COLUMNS) - 2 or _glued(values, len(L.TABLE3_COLUMNS)):
             _keep(scan.t3, key, values)
         return
-    key, _ = best_match(labels[-1].text, _T2_LABELS)
-    if key is not None and len(norm_label(labels[-1].text)) <= 12:
+    key = _match_t2(labels[-1].text)
+    if key is not None:
         _keep(scan.t2, key, values)
+
+
+def _match_t2(text: str) -> str | None:
+    """A table-2 row label: the whole cell, or (glued text) the end of a longer label run."""
+    n = norm_label(text)
+    if len(n) <= 12:
+        return best_match(text, _T2_LABELS)[0]
+    ends = [(len(label), key) for key, labels in _T2_LABELS.items() for label in labels if n.endswith(label)]
+    return max(ends)[1] if ends else None
 
 
 def _keep(found: dict[str, list[Cell]], key: str, values: list[Cell]) -> None:
@@ -199,7 +214,7 @@ def _align(values: list[Cell], columns: tuple[str, ...], table: str, row: str,
     # Equal numbers, different blanks: prefer the reading that puts printed cells on total columns
     # (reports that print only the totals), else the first (trailing empties trimmed, or padded at the end).
     return max(readings, key=lambda rs: sum(1 for (r, _), col in zip(rs, columns)
-                                            if col == "total" and r.semantic != "blank"))
+                                            if col.rsplit(".", 1)[-1] == "total" and r.semantic != "blank"))
 
 
 def _cell_value(table: str, row: str, column: str, reading: Reading, cell: Cell) -> CellValue:
@@ -229,27 +244,97 @@ def _fill(table: str, row: str, columns: tuple[str, ...], values: list[Cell] | N
     return out
 
 
-def _build_table2(scan: _Scan, template: str, cells: list[CellValue], notes: list[Check]) -> dict:
-    return {key: _fill("table2", key, cols, scan.t2.get(key), cells, notes)
-            for key, (_labels, cols) in L.TABLE2[template].items()}
+def _glued(values: list[Cell] | None, n: int) -> str | None:
+    """The digit string when a row's values arrived glued into one cell."""
+    if n < 2 or not values or len(values) != 1 or values[0].unreadable:
+        return None
+    text = glued_text(nfkc(values[0].text))
+    return text if text and len(text.lstrip("-")) >= 2 else None
 
 
-def _build_table3(scan: _Scan, template: str, cells: list[CellValue], notes: list[Check]) -> dict:
+def _build_rows(table: str, spec: dict[str, tuple[str, ...]], found: dict[str, list[Cell]],
+                cells: list[CellValue], notes: list[Check], accept: dict[str, Accept],
+                constraints: list[Constraint]) -> dict[str, dict[str, object]]:
+    """Rows of one table: printed cells read as printed; glued digit strings decoded by the
+    readings that satisfy `accept` (the row's own arithmetic) and `constraints` (across rows)."""
+    out: dict[str, dict[str, object]] = {}
+    glued: dict[str, str] = {}
+    for key, columns in spec.items():
+        text = _glued(found.get(key), len(columns))
+        if text:
+            glued[key] = text
+        else:
+            out[key] = _fill(table, key, columns, found.get(key), cells, notes)
+    if not glued:
+        return out
+    options = {key: readings(text, len(spec[key]), _signs_ok(spec[key], accept.get(key, _any)))
+               for key, text in glued.items()}
+    fixed = {key: tuple(UNKNOWN if v is None else v for v in out[key].values()) for key in out}
+    survivors, _ = solve({**{k: [v] for k, v in fixed.items()}, **options}, constraints)
+    for key, text in glued.items():
+        columns, source = spec[key], found[key][0]
+        kept = survivors.get(key, [])
+        if not kept:
+            notes.append(Check(rule=f"{table}.glued", where=key, expected=len(columns), found=text, ok=False))
+            out[key] = {col: None for col in columns}
+            continue
+        if len(set(kept)) > 1:
+            notes.append(Check(rule=f"{table}.glued_ambiguous", where=key, expected=1, found=len(set(kept)), ok=False))
+        row: dict[str, object] = {}
+        for i, col in enumerate(columns):
+            seen = {r[i] for r in kept}
+            numbers = {0 if v is None else v for v in seen}
+            if len(numbers) != 1:
+                row[col] = None
+                continue
+            value = numbers.pop()
+            semantic = "blank" if seen == {None} else ("zero" if value == 0 else "number")
+            row[col] = value
+            cells.append(CellValue(table, key, col, value, text, semantic, source.page, source.bbox, source.confidence))
+        out[key] = row
+    return {key: out[key] for key in spec}
+
+
+def _any(reading) -> bool:
+    return True
+
+
+def _signs_ok(columns: tuple[str, ...], accept: Accept) -> Accept:
+    """Only a column that may be negative (本年增/减) takes a value glued after a minus sign."""
+    unsigned = [i for i, col in enumerate(columns) if col.rsplit(".", 1)[-1] not in L.SIGNED_COLUMNS]
+    return lambda r: all(r[i] is None or r[i] >= 0 for i in unsigned) and accept(r)
+
+
+def _build_table2(scan: _Scan, template: str, cells: list[CellValue], notes: list[Check],
+                  stated: list[Statement]) -> dict:
+    spec = {key: cols for key, (_labels, cols) in L.TABLE2[template].items()}
+    return _build_rows("table2", spec, scan.t2, cells, notes, {}, stated_constraints("table2", spec, stated))
+
+
+def _build_table3(scan: _Scan, template: str, cells: list[CellValue], notes: list[Check],
+                  stated: list[Statement]) -> dict:
     rows = list(L.TABLE3_ROWS[template])
     if template == "2021" and "other" in scan.t3 and not any(k.startswith("other.") for k in scan.t3):
         i = rows.index("other.no_correction")
         rows[i:i + 3] = ["other"]
-    return {key: _fill("table3", key, L.TABLE3_COLUMNS, scan.t3.get(key), cells, notes) for key in rows}
+    spec = {key: L.TABLE3_COLUMNS for key in rows}
+    accept = {key: table3_row_sum for key in rows}
+    constraints = table3_constraints(rows) + stated_constraints("table3", spec, stated)
+    return _build_rows("table3", spec, scan.t3, cells, notes, accept, constraints)
 
 
-def _build_table4(values: list[Cell], cells: list[CellValue], notes: list[Check]) -> dict:
+def _build_table4(values: list[Cell], cells: list[CellValue], notes: list[Check],
+                  stated: list[Statement]) -> dict:
     """Table 4 is read as one run of fifteen numbers in printed order (three groups of five)."""
-    columns = tuple(f"{g}.{c}" for g in L.TABLE4_GROUPS for c in L.TABLE4_COLUMNS)
-    pairs = _align(values, L.TABLE4_COLUMNS * len(L.TABLE4_GROUPS), "table4", "table4", notes)
+    spec = {"table4": TABLE4_FLAT}
+    mine: list[CellValue] = []
+    flat = _build_rows("table4", spec, {"table4": values}, mine, notes,
+                       {"table4": table4_group_sums}, stated_constraints("table4", spec, stated))["table4"]
+    for c in mine:  # "table4" / "review.total" → "review" / "total"
+        group, col = c.column.split(".")
+        cells.append(replace(c, row=group, column=col))
     out: dict[str, dict[str, object]] = {g: {} for g in L.TABLE4_GROUPS}
-    for name, pair in zip(columns, pairs):
+    for name, value in flat.items():
         group, col = name.split(".")
-        out[group][col] = None if pair is None else pair[0].value
-        if pair is not None:
-            cells.append(_cell_value("table4", group, col, *pair))
+        out[group][col] = value
     return out

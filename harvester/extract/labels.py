@@ -33,6 +33,8 @@ TABLE2: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
 
 #: Column keys whose value is kept as a printed string (unit included).
 STRING_COLUMNS = {("procurement", "total_amount")}
+#: Column keys whose value may be negative (本年增/减); every other count is >= 0.
+SIGNED_COLUMNS = {"change"}
 #: Column keys whose value may have decimals.
 DECIMAL_COLUMNS = {("fees", "amount_10k_yuan")}
 

@@ -27,11 +27,55 @@ def parse_text(data: bytes) -> Layout:
     lines = text.split("\n")
     tab_lines = [ln for ln in lines if "\t" in ln]
     if not tab_lines:
-        cells = [Cell(ln.strip()) for ln in lines if ln.strip()]
+        glued = len(_GLUED_ROW.findall(text)) >= 2
+        cells = [Cell(tok) for ln in lines if ln.strip()
+                 for tok in (split_glued(ln.strip()) if glued else [ln.strip()])]
         return Layout(text=text, rows=[cells], rows_reliable=False)
     indented = sum(1 for ln in tab_lines if _INDENTED_CELL.match(ln) and ln.count("\t") == 1)
     rows = _tab_indented(lines) if indented >= 0.6 * len(tab_lines) else _tab_separated(lines)
     return Layout(text=text, rows=rows)
+
+
+#: A table row label immediately followed by digits: the line is table text whose cells were glued.
+_GLUED_ROW = re.compile(r"(?:规章|规范性文件|行政许可|行政处罚|行政强制|行政事业性收费|予以公开|部分公开|"
+                        r"申请数量|国家秘密|继续办理|总计|其他|结果维持|尚未审结)[)）]?\s*-?\d")
+#: Digit runs (with stray spaces, thousands commas and minus signs) that are cell values.
+_DIGITS = re.compile(r"-?\d[\d\s,，\-]*")
+#: A row's numbering glued after the values of the row above ("…0000000" + "2．其他…").
+_NUMBERING_AFTER = re.compile(r"\d[.．、]$")
+#: Where a new row label starts inside glued label text.
+_LABEL_START = re.compile(r"(?=(?<!第)[一二三四五六七八九十]、)|(?=(?<!第)[（(][一二三四五六七八九十][)）])"
+                          r"|(?=(?<![\d第（(])\d[.．、][\u4e00-\u9fff])")
+_NOT_VALUE_AFTER = "年月日号时期届次项条件个人名篇%"
+
+
+def split_glued(line: str) -> list[str]:
+    """Cut a line of glued table text ("规章000行政规范性文件016…") into label and value tokens."""
+    tokens: list[str] = []
+    pos = 0
+    for m in _DIGITS.finditer(line):
+        start, end = m.start(), m.end()
+        run = m.group().rstrip(" ,，-")
+        end = start + len(run)
+        after = line[end:end + 1]
+        before = line[start - 1:start] if start else ""
+        if before in ("第", "（", "("):
+            continue  # 第5项, （1）: part of the label
+        if after and after in ".．、":  # the last digit numbers the next label: "…0000000" + "2．"
+            run, end = run[:-1], end - 1
+            if not run.strip():
+                continue
+        elif after and after in _NOT_VALUE_AFTER:
+            continue  # a date or a count in prose: part of the label
+        tokens.extend(_labels(line[pos:start]))
+        tokens.append(run)
+        pos = end
+    tokens.extend(_labels(line[pos:]))
+    return tokens
+
+
+def _labels(chunk: str) -> list[str]:
+    return [part.strip() for part in _LABEL_START.split(chunk) if part.strip()]
 
 
 def _join(a: str, b: str) -> str:

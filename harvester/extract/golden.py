@@ -1,0 +1,53 @@
+"""Comparing an extraction with a hand-checked golden, cell by cell (used by tests and bench/accuracy.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TABLES = ("table2", "table3", "table4")
+
+
+@dataclass
+class Score:
+    cells: int = 0  # cells in the golden
+    right: int = 0
+    wrong: list[str] = field(default_factory=list)  # non-null and different (or a value where the golden is null)
+    null: list[str] = field(default_factory=list)  # null where the golden has a value
+
+    def add(self, other: "Score") -> None:
+        self.cells += other.cells
+        self.right += other.right
+        self.wrong += other.wrong
+        self.null += other.null
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.cells if self.cells else 1.0
+
+
+def expected(golden: dict, override: dict | None = None) -> dict:
+    out = {t: {r: dict(c) for r, c in (golden[t] or {}).items()} if golden[t] is not None else None for t in TABLES}
+    for where, row in (override or {}).items():
+        table, key = where.split(".", 1)
+        out[table][key] = {col: row.get(col) for col in out[table][key]}
+    return out
+
+
+def score(got: dict, want: dict) -> Score:
+    s = Score()
+    for t in TABLES:
+        if want[t] is None:
+            if got.get(t) is not None:
+                s.wrong.append(f"{t}: present but the golden has none")
+            continue
+        for row, cols in want[t].items():
+            for col, value in cols.items():
+                s.cells += 1
+                name = f"{t}.{row}.{col}"
+                have = ((got.get(t) or {}).get(row) or {}).get(col)
+                if have is None and value is None or have == value and have is not None:
+                    s.right += 1
+                elif have is None:
+                    s.null.append(name)
+                else:
+                    s.wrong.append(f"{name}: {have!r} != {value!r}")
+    return s
