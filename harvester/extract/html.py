@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from lxml import etree
+from lxml import html as lxml_html
 
 from harvester.extract.decode import decode_text
 from harvester.extract.layout import Cell, Layout
@@ -67,20 +68,25 @@ def collapse(text: str) -> str:
     return out
 
 
-def _cell_text(node: Tag) -> str:
+_NO_TEXT = frozenset({"script", "style", "template"})  # bs4 get_text() leaves these out
+
+
+def _name(el) -> str | None:
+    """Lower-case tag name, or None for comments, processing instructions and entities."""
+    tag = el.tag
+    return tag.lower() if isinstance(tag, str) else None
+
+
+def _cell_text(node) -> str:
     """Text of a table cell: <br> and block boundaries are line breaks, then collapsed."""
     buf: list[str] = []
 
-    def walk(n: Tag) -> None:
-        for child in n.children:
-            if isinstance(child, Comment):
-                continue
-            if isinstance(child, NavigableString):
-                buf.append(str(child))
-            elif isinstance(child, Tag):
-                name = child.name.lower()
-                if name in _SKIP or _hidden(child):
-                    continue
+    def walk(n) -> None:
+        if n.text:
+            buf.append(n.text)
+        for child in n:
+            name = _name(child)
+            if name is not None and not (name in _SKIP or _hidden(child)):
                 if name == "br":
                     buf.append("\n")
                 elif name in _BLOCK:
@@ -89,37 +95,47 @@ def _cell_text(node: Tag) -> str:
                     buf.append("\n")
                 else:
                     walk(child)
+            if child.tail:
+                buf.append(child.tail)
 
     walk(node)
     return collapse("".join(buf))
 
 
-def _hidden(tag: Tag) -> bool:
-    style = (tag.get("style") or "").replace(" ", "").lower()
-    return "display:none" in style or tag.has_attr("hidden")
+def _hidden(el) -> bool:
+    attrib = el.attrib
+    if "hidden" in attrib:
+        return True
+    style = attrib.get("style")
+    return bool(style) and "display:none" in style.replace(" ", "").lower()
 
 
-def _span(tag: Tag, attr: str) -> int:
-    m = re.match(r"\s*(\d+)", str(tag.get(attr) or ""))
+def _span(el, attr: str) -> int:
+    m = re.match(r"\s*(\d+)", el.get(attr) or "")
     return max(1, min(int(m.group(1)), 1000)) if m else 1
 
 
-def _own_rows(table: Tag) -> list[Tag]:
+def _own_rows(table) -> list:
     """The <tr>s of `table` itself, not those of nested tables."""
-    rows: list[Tag] = []
-    for child in table.children:
-        if not isinstance(child, Tag):
-            continue
-        name = child.name.lower()
+    rows: list = []
+    for child in table:
+        name = _name(child)
         if name == "tr":
             rows.append(child)
         elif name in ("thead", "tbody", "tfoot"):
-            rows.extend(c for c in child.children if isinstance(c, Tag) and c.name.lower() == "tr")
+            rows.extend(c for c in child if _name(c) == "tr")
     return rows
 
 
-def _own_cells(tr: Tag) -> list[Tag]:
-    return [c for c in tr.children if isinstance(c, Tag) and c.name.lower() in ("td", "th")]
+def _own_cells(tr) -> list:
+    return [c for c in tr if _name(c) in ("td", "th")]
+
+
+def _has_table_inside(table) -> bool:
+    for el in table.iterdescendants():
+        if _name(el) == "table":
+            return True
+    return False
 
 
 class _Walker:
@@ -133,33 +149,29 @@ class _Walker:
         if text:
             self.rows.append([Cell(text)])
 
-    def walk(self, node: Tag) -> None:
-        for child in node.children:
-            if isinstance(child, Comment):
-                continue
-            if isinstance(child, NavigableString):
-                self.buf.append(str(child))
-                continue
-            if not isinstance(child, Tag):
-                continue
-            name = child.name.lower()
-            if name in _SKIP or _hidden(child):
-                continue
-            if name == "br":
-                self.flush()
-            elif name == "table":
-                self.flush()
-                self.table(child)
-            elif name in _BLOCK:
-                self.flush()
-                self.walk(child)
-                self.flush()
-            else:
-                self.walk(child)
+    def walk(self, node) -> None:
+        if node.text:
+            self.buf.append(node.text)
+        for child in node:
+            name = _name(child)
+            if name is not None and not (name in _SKIP or _hidden(child)):
+                if name == "br":
+                    self.flush()
+                elif name == "table":
+                    self.flush()
+                    self.table(child)
+                elif name in _BLOCK:
+                    self.flush()
+                    self.walk(child)
+                    self.flush()
+                else:
+                    self.walk(child)
+            if child.tail:
+                self.buf.append(child.tail)
 
-    def table(self, table: Tag) -> None:
+    def table(self, table) -> None:
         trs = _own_rows(table)
-        if table.find("table") is not None:
+        if _has_table_inside(table):
             # a layout table: its cells are containers, read them in order
             for tr in trs:
                 for td in _own_cells(tr):
@@ -175,9 +187,10 @@ class _Walker:
                 while (r, col) in occupied:
                     col += 1
                 rs, cs = _span(td, "rowspan"), _span(td, "colspan")
-                for dr in range(rs):
-                    for dc in range(cs):
-                        occupied.add((r + dr, col + dc))
+                if rs > 1 or cs > 1:
+                    for dr in range(rs):
+                        for dc in range(cs):
+                            occupied.add((r + dr, col + dc))
                 placed.append((col, Cell(_cell_text(td))))
                 col += cs
             if placed:
@@ -185,24 +198,86 @@ class _Walker:
                 self.rows.append([c for _, c in placed])
 
 
-def _container(soup: BeautifulSoup) -> Tag | None:
-    for selector in CONTENT_SELECTORS:
-        found = [t for t in soup.select(selector) if len(t.get_text(strip=True)) >= _MIN_CONTAINER_TEXT]
-        if found:
-            return max(found, key=lambda t: len(t.get_text(strip=True)))
-    return soup.body or soup
+def _parse_selector(selector: str) -> tuple[str | None, str | None, str | None]:
+    """(tag, class, id) of the simple selectors in CONTENT_SELECTORS."""
+    if selector.startswith("#"):
+        return None, None, selector[1:]
+    tag, _, cls = selector.partition(".")
+    return tag or None, cls or None, None
+
+
+_SELECTORS = tuple(_parse_selector(s) for s in CONTENT_SELECTORS)
+
+
+def _text_size(el) -> int:
+    """len(get_text(strip=True)): the stripped text of the element, without comments and scripts."""
+    n = 0
+    stack = [el]
+    while stack:
+        e = stack.pop()
+        name = _name(e)
+        if name is not None and name not in _NO_TEXT and e.text:
+            n += len(e.text.strip())
+        if e is not el and e.tail:
+            n += len(e.tail.strip())
+        if name is not None:
+            stack.extend(e)
+    return n
+
+
+def _container(root):
+    # one walk over the elements for all the selectors (soupsieve's select() walked the tree once
+    # per selector and was most of the time of a page)
+    found: list[list] = [[] for _ in _SELECTORS]
+    for el in root.iter():
+        name = _name(el)
+        if name is None:
+            continue
+        classes = None
+        for i, (sel_name, cls, ident) in enumerate(_SELECTORS):
+            if sel_name is not None and name != sel_name:
+                continue
+            if cls is not None:
+                if classes is None:
+                    classes = (el.get("class") or "").split()
+                if cls not in classes:
+                    continue
+            if ident is not None and el.get("id") != ident:
+                continue
+            found[i].append(el)
+    for tags in found:
+        sized = [(_text_size(t), t) for t in tags]
+        sized = [(n, t) for n, t in sized if n >= _MIN_CONTAINER_TEXT]
+        if sized:
+            best = max(n for n, _ in sized)
+            return next(t for n, t in sized if n == best)
+    body = next((el for el in root.iter("body")), None)
+    return body if body is not None else root
+
+
+_PARSER = None
+
+
+def _parse(text: str):
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_comments=False)
+    try:
+        return lxml_html.document_fromstring(text.encode("utf-8", "replace"), parser=_PARSER)
+    except (etree.ParserError, ValueError):  # nothing parseable (empty or only comments)
+        return None
 
 
 def parse_html(data: bytes) -> Layout:
     text = decode_text(data)
-    soup = BeautifulSoup(text, "lxml")
-    title_tag = soup.find("title")
-    title = collapse(title_tag.get_text()) if title_tag else ""
+    root = _parse(text)
+    if root is None:
+        return Layout(text="", rows=[])
+    title_tag = next((el for el in root.iter("title")), None)
+    title = collapse(title_tag.text_content()) if title_tag is not None else ""
     walker = _Walker()
-    root = _container(soup)
-    if root is not None:
-        walker.walk(root)
-        walker.flush()
+    walker.walk(_container(root))
+    walker.flush()
     rows = ([[Cell(title)]] if title else []) + walker.rows
     lines = ["\t".join(c.text for c in row) for row in rows]
     return Layout(text="\n".join(lines), rows=rows)
