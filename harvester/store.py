@@ -252,6 +252,7 @@ class Store:
         row.template = record.template
         row.publication_date = record.publication_date
         row.agency_level = record.agency_level
+        row.report_kind = record.report_kind
         row.pages = record.pages
         row.text = record.text or None
         row.extracted_at = at

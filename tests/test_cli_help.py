@@ -36,3 +36,12 @@ def test_every_command_has_help_and_help_exits_zero() -> None:
         result = runner.invoke(app, [*path, "--help"])
         assert result.exit_code == 0, f"harvester {' '.join(path)} --help: {result.output}"
         assert "Usage" in result.output
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    for path, _ in all_commands():
+        if path:
+            assert f"harvester {' '.join(path)}" in readme, f"README does not document `harvester {' '.join(path)}`"

@@ -93,6 +93,7 @@ class Document(Base):
     template: Mapped[Optional[str]] = mapped_column(String(10))
     publication_date: Mapped[Optional[str]] = mapped_column(String(10))  # ISO date as printed
     agency_level: Mapped[Optional[str]] = mapped_column(String(20))  # as the agency name shows it
+    report_kind: Mapped[Optional[str]] = mapped_column(String(20))  # standard | pre2019_prose | no_tables
     pages: Mapped[Optional[int]] = mapped_column(Integer)
     text: Mapped[Optional[str]] = mapped_column(Text)
     extracted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))

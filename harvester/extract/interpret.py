@@ -63,6 +63,7 @@ def interpret(layout: Layout, record: ReportRecord) -> None:
             _consume(scan, labels, values)
 
     template = _template(scan, meta)
+    record.report_kind = _kind(template, meta)
     if template is None:
         return
     record.template = template
@@ -75,9 +76,21 @@ def interpret(layout: Layout, record: ReportRecord) -> None:
         record.table3 = _build_table3(scan, template, cells, notes, stated)
     if scan.t4 is not None:
         record.table4 = _build_table4(scan.t4, cells, notes, stated)
-    record.cells = cells
+    record.cells = cells + _undetermined(record, cells)
     record.blank_cells = [f"{c.table}.{c.row}.{c.column}" for c in cells if c.semantic == "blank"]
     record.checks = notes + run_checks(record.table3, record.table4) + narrative_checks(record, stated)
+
+
+def _undetermined(record: ReportRecord, cells: list[CellValue]) -> list[CellValue]:
+    """A null cell for every template cell that could not be determined, so the long form is complete."""
+    have = {(c.table, c.row, c.column) for c in cells}
+    out = []
+    for table in ("table2", "table3", "table4"):
+        for row, cols in (getattr(record, table) or {}).items():
+            for col, value in cols.items():
+                if value is None and (table, row, col) not in have:
+                    out.append(CellValue(table, row, col, None, None, "unreadable"))
+    return out
 
 
 # ---------------------------------------------------------------- scanning
@@ -170,6 +183,14 @@ def _match_t3(labels: list[Cell], group: str | None) -> str | None:
         if key is not None and score > best + 1e-9:
             best_key, best = key, score
     return best_key
+
+
+def _kind(template: str | None, meta) -> str | None:
+    if template is not None:
+        return "standard"
+    if meta.title is None:
+        return None
+    return "pre2019_prose" if meta.year is not None and meta.year <= 2018 else "no_tables"
 
 
 def _template(scan: _Scan, meta) -> str | None:

@@ -71,7 +71,10 @@ class ReportRecord:
     # Not part of the JSON contract; stored in the database.
     text: str = ""
     publication_date: str | None = None  # ISO date when the document prints one
-    agency_level: str | None = None  # province / city / county / township / department, from the name
+    agency_level: str | None = None  # national / province / city / county / township, from the name
+    #: "standard" (template tables found), "pre2019_prose" (a 2008–2018 report: free prose, no
+    #: fixed tables), "no_tables" (a 2019+ report whose tables were not found), None (not a report)
+    report_kind: str | None = None
     cells: list[CellValue] = field(default_factory=list)
     pages: int | None = None
 

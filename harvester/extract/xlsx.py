@@ -6,6 +6,7 @@ from io import BytesIO
 
 from harvester.errors import CorruptDocument, EmptyDocument
 from harvester.extract.layout import Cell, Layout
+from harvester.extract.safezip import open_zip
 
 
 def _text(value: object) -> str:
@@ -20,6 +21,7 @@ def parse_xlsx(data: bytes) -> Layout:
     from openpyxl import load_workbook
     from openpyxl.cell.cell import MergedCell
 
+    open_zip(data)  # refuses zip bombs before openpyxl decompresses anything
     try:
         book = load_workbook(BytesIO(data), data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

@@ -1,4 +1,4 @@
-"""Cell provenance (bounding box, OCR confidence) and the agency's administrative level.
+"""Cell provenance (bounding box, OCR confidence), the agency's administrative level, the report kind.
 
 Revision ID: 0002
 Revises: 0001
@@ -21,10 +21,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("confidence", sa.Float(), nullable=True))
     with op.batch_alter_table("documents") as batch:
         batch.add_column(sa.Column("agency_level", sa.String(length=20), nullable=True))
+        batch.add_column(sa.Column("report_kind", sa.String(length=20), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("documents") as batch:
+        batch.drop_column("report_kind")
         batch.drop_column("agency_level")
     with op.batch_alter_table("cells") as batch:
         batch.drop_column("confidence")

@@ -1,0 +1,29 @@
+"""`harvester reextract`: run extraction again over archived documents (no network)."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from harvester.cli import app
+from harvester.commands.options import DataDir, DbUrl
+
+
+@app.command("reextract")
+def reextract_command(
+    document: Annotated[Optional[list[int]], typer.Option("--document", help="Only these document ids (repeatable).")] = None,
+    data_dir: DataDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Re-extract stored documents from the raw archive (after an extractor upgrade), then link.
+
+    Nothing is fetched again: every document's original bytes are kept in the archive.
+    """
+    from harvester.config import resolve
+    from harvester.store import Store
+
+    settings = resolve(data_dir, db)
+    with Store(settings.db_url, settings.data_dir) as store:
+        n = store.reextract(document)
+        stats = store.link()
+    typer.echo(f"re-extracted {n} documents; {stats}")
