@@ -6,6 +6,11 @@ Each family is a small strategy with two methods used on every list response:
 - `pages(response, portal)` -> [Request] further list pages (the spider's `parse_list`
   is their callback, whatever their format).
 
+and one attribute used on detail pages:
+
+- `content`: CSS of the article container (where a report page pastes table images);
+  `selectors.content` of a portal overrides it, the page body is the fallback.
+
 Detail pages and attachments are the same for every family (see `PortalSpider`).
 """
 from __future__ import annotations
@@ -42,6 +47,8 @@ class Generic:
     """Any portal: report links are anchors; next pages are 下一页 links (or `selectors.next_page`)."""
 
     name = "generic"
+    content = ("div.TRS_Editor, #UCAP-CONTENT, ucapcontent, #zoom, #Zoom, div.zoom, div.article-content, "
+               "div.article_content, div.article, div.content, #content, article")
 
     def links(self, response: TextResponse, portal) -> list[Link]:
         css = portal.selectors.list_item or "a[href]"
@@ -65,6 +72,7 @@ class Trs(Generic):
     `createPageHTML(N, current, "index", "html")` call or a `var countPage = N` script."""
 
     name = "trs"
+    content = "div.TRS_Editor, .TRS_Editor, #zoom, #Zoom"
     _CALL = re.compile(r"createPageHTML\(\s*['\"]?(\w+)['\"]?\s*,\s*['\"]?(\w+)['\"]?\s*,"
                        r"\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]")
     _VAR = r"\b{}\s*=\s*['\"]?(\d+)"
@@ -93,6 +101,7 @@ class Hanweb(Generic):
     answers the same XML plus `<totalrecord>`."""
 
     name = "hanweb"
+    content = "#zoom, #Zoom, div.zoom, div.bt-content, div.main-txt, #content"
     DATAPROXY = "/module/web/jpage/dataproxy.jsp"
     _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
     _NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>", re.S)

@@ -59,3 +59,47 @@ def report_year(text: str) -> int | None:
 
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
+
+
+# ------------------------------------------------------------------ images inside a report page
+# Some portals paste the report's tables into the article as pictures. A detail page's <img>
+# is fetched when a TABLE_IMAGE_URL pattern matches its URL and no DECORATION pattern matches
+# the attribute it names; a width or height attribute below MIN_TABLE_IMAGE_PX is decoration too.
+
+#: URL shapes of a picture that can carry a table: an image file, or an extension-less
+#: file under an upload path of the CMS families.
+TABLE_IMAGE_URL = tuple(re.compile(p, re.IGNORECASE) for p in (
+    r"\.(png|jpe?g|gif|bmp)(?:$|[?#&])",
+    r"/(upload|uploads|uploadfile|uploadfiles|upfiles|attach|attachment|attachments|picture|pic)/[^?#]*/[^./?#]+(?:$|[?#])",
+    r"/module/download/downfile\.jsp\?.*\.(png|jpe?g|gif|bmp)",
+))
+#: (attribute, pattern): an image whose attribute matches is page chrome, never a table.
+DECORATION = tuple((attr, re.compile(p, re.IGNORECASE)) for attr, p in (
+    ("src", r"(?:^|[/_.-])(logo|icon|ico|btn|button|banner|qrcode|ewm|erweima|share|print|close|arrow|"
+            r"bullet|dot|spacer|blank|bg|line|search|nav|top|foot(?:er)?|weibo|weixin|wechat)(?:[/_.-]|\d|$)"),
+    ("class", r"logo|icon|btn|button|banner|qrcode|share|nav"),
+    ("id", r"logo|icon|btn|button|banner|qrcode|share"),
+    ("alt", r"logo|图标|标志|二维码|扫一扫|打印|关闭|分享|返回"),
+))
+#: Tables are wide: a width or height attribute smaller than this (16, "120px") is an icon.
+MIN_TABLE_IMAGE_PX = 200
+#: Where the picture's URL is (lazy-loading pages put it in data-src / data-original).
+IMAGE_SRC_ATTRS = ("data-original", "data-src", "src")
+_PX = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:px)?\s*$", re.IGNORECASE)
+
+
+def image_src(attrs: dict[str, str]) -> str:
+    return next((attrs[a].strip() for a in IMAGE_SRC_ATTRS if (attrs.get(a) or "").strip()), "")
+
+
+def is_table_image(url: str, attrs: dict[str, str]) -> bool:
+    """An <img> (absolute `url`, its attributes) that may hold a table: fetchable, image-shaped,
+    not decoration by name/class/id/alt, not sized below `MIN_TABLE_IMAGE_PX`."""
+    if not is_fetchable(url) or not any(p.search(url) for p in TABLE_IMAGE_URL):
+        return False
+    path = unquote(urlsplit(url).path)
+    values = {**attrs, "src": path}
+    if any(p.search(values.get(attr) or "") for attr, p in DECORATION):
+        return False
+    sizes = [_PX.match(attrs.get(k) or "") for k in ("width", "height")]
+    return not any(m and float(m.group(1)) < MIN_TABLE_IMAGE_PX for m in sizes)

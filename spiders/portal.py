@@ -4,8 +4,11 @@
 
 It walks each portal's 年报 column: list pages (paging per CMS family, see
 `spiders.cms`) -> detail pages (links that look like reports, same portal hosts
-only) -> attachments (.pdf .doc .docx .wps .xls .xlsx .ofd .zip, downfile.jsp...).
-Every fetched detail page and attachment is yielded as a plain dict item::
+only) -> attachments (.pdf .doc .docx .wps .xls .xlsx .ofd .zip, downfile.jsp...) and the
+pictures inside the article that may hold a table (`spiders.links.is_table_image`: image
+files or extension-less uploads, not logos/icons/buttons, not sized below 200 px, same
+portal hosts only; searched in `selectors.content`, the CMS family's `content`, else <body>).
+Every fetched detail page, attachment and table image is yielded as a plain dict item::
 
     {"url", "final_url", "status", "content_type", "body", "portal_id", "parent_url", "fetch_error"}
 
@@ -113,6 +116,18 @@ class PortalSpider(scrapy.Spider):
                 continue
             if self._on_site(url, portal):
                 yield self._request(url, portal, self.parse_attachment, response.url, "attachment")
+        yield from self._table_images(response, portal)
+
+    def _table_images(self, response, portal):
+        css = portal.selectors.content or FAMILIES[portal.cms].content
+        scope = (css and response.css(css)) or response.css("body") or response
+        seen = set()
+        for img in scope.css("img"):
+            src = L.image_src(img.attrib)
+            url = response.urljoin(src) if src else ""
+            if url not in seen and L.is_table_image(url, img.attrib) and self._on_site(url, portal):
+                seen.add(url)
+                yield self._request(url, portal, self.parse_attachment, response.url, "image")
 
     def parse_attachment(self, response):
         yield self._item(response)
