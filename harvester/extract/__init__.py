@@ -32,6 +32,12 @@ _FRONT_ENDS: dict[str, str] = {
     _sniff.JPEG: "harvester.extract.ocr:parse_image",
     _sniff.GIF: "harvester.extract.ocr:parse_image",
 }
+#: Why a format has no extractor, in words a user can act on.
+_UNSUPPORTED: dict[str, str] = {
+    _sniff.OFD: "OFD (GB/T 33190) is not read yet: the only Python reader (easyofd) depends on AGPL PyMuPDF",
+    _sniff.ZIP: "a zip archive: unpack it and ingest its files",
+    _sniff.BINARY: "unrecognised binary content",
+}
 #: Front-ends that take the settings as a second argument.
 _TAKES_SETTINGS = {_sniff.PDF, _sniff.PNG, _sniff.JPEG, _sniff.GIF}
 
@@ -39,7 +45,8 @@ _TAKES_SETTINGS = {_sniff.PDF, _sniff.PNG, _sniff.JPEG, _sniff.GIF}
 def _front_end(media_type: str) -> Callable[[bytes], Layout]:
     target = _FRONT_ENDS.get(media_type)
     if target is None:
-        raise UnsupportedFormat(f"no extractor for {media_type} yet; the raw file is archived")
+        raise UnsupportedFormat(_UNSUPPORTED.get(media_type, f"no extractor for {media_type}") +
+                                "; the raw file is archived and can be re-extracted later")
     module, func = target.split(":")
     return getattr(import_module(module), func)
 

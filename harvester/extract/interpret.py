@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from harvester.errors import NotAReport
 from harvester.extract import labels as L
 from harvester.extract.cells import Reading, norm_label, read_value
 from harvester.extract.cells import nfkc
@@ -64,6 +65,8 @@ def interpret(layout: Layout, record: ReportRecord) -> None:
 
     template = _template(scan, meta)
     record.report_kind = _kind(template, meta)
+    if record.report_kind is None:
+        raise NotAReport("no report title and no standard tables found")
     if template is None:
         return
     record.template = template

@@ -1,0 +1,32 @@
+"""Inputs that are not readable reports get a typed error, and the tables stay null."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+from harvester.extract import extract
+
+
+def test_page_that_is_not_a_report_gives_not_a_report():
+    html = "<html><head><title>临淄区政务服务中心</title></head><body><p>办事指南：请携带身份证。</p></body></html>"
+    record = extract(html.encode("utf-8"), source="news.html")
+    assert record.error.kind == "not_a_report" and record.table3 is None
+    assert "办事指南" in record.text  # the text is still kept
+
+
+def test_ofd_file_gives_unsupported_format_naming_why():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("OFD.xml", '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"/>')
+    record = extract(buf.getvalue(), source="report.ofd")
+    assert record.media_type == "application/ofd"
+    assert record.error.kind == "unsupported_format" and "OFD" in record.error.message
+    assert "archived" in record.error.message
+
+
+def test_plain_zip_asks_to_unpack_it():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.txt", "x")
+    record = extract(buf.getvalue(), source="bundle.zip")
+    assert record.error.kind == "unsupported_format" and "unpack" in record.error.message
