@@ -3,10 +3,13 @@
 Files (UTF-8, or UTF-8 with BOM for Excel), column names are the spec's keys
 (`shared/spec/report-tables.md`), rows in a deterministic order:
 
-* ``reports.csv``: one row per report (its numbers are its canonical document's).
-* ``cells.csv``: every cell of every report's canonical document, long form.
+* ``reports.csv``: one row per report: its canonical document's URL, its checks (those of
+  every document its numbers come from) and ``value_documents``, those documents' ids.
+* ``cells.csv``: every cell of every report, long form, merged over the report's documents
+  (`harvester.link.merged_cells`: each cell from the highest-ranked document that has a
+  value for it, canonical first); ``document_id`` and ``source_url`` say where it was read.
 * ``table2.csv``, ``table3.csv``, ``table4.csv``: one row per report and row key,
-  one column per column key of the table (union of both templates for table 2).
+  one column per column key of the table (union of both templates for table 2), merged too.
 
 Values are written exactly as extracted (``value_text``); an unknown value is empty.
 """
@@ -20,7 +23,8 @@ from typing import TYPE_CHECKING, Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from harvester.db.models import Agency, Cell, CheckRow, Document, Report, ReportDocument
+from harvester.db.models import Agency, CheckRow, Document, Report, ReportDocument
+from harvester.link import MergedCell, merged_cells
 
 if TYPE_CHECKING:
     from harvester.store import Store
@@ -46,8 +50,9 @@ TABLES = {"table2": (TABLE2_ROWS, TABLE2_COLUMNS), "table3": (TABLE3_ROWS, TABLE
           "table4": (TABLE4_ROWS, TABLE4_COLUMNS)}
 
 REPORTS_HEADER = ["report_id", "agency", "year", "template", "source_url", "documents", "checks_ok",
-                  "failed_checks"]
-CELLS_HEADER = ["report_id", "agency", "year", "table", "row", "column", "value", "raw_text", "semantic"]
+                  "failed_checks", "value_documents"]
+CELLS_HEADER = ["report_id", "agency", "year", "table", "row", "column", "value", "raw_text", "semantic",
+                "document_id", "source_url"]
 WIDE_PREFIX = ["report_id", "agency", "year", "template", "row"]
 
 
@@ -68,6 +73,29 @@ def export(target: "Store | Session", out_dir: str | Path, *, bom: bool = False)
         return _export(s, Path(out_dir), bom)
 
 
+def value_documents(cells: Iterable[MergedCell]) -> dict[int, set[int]]:
+    """report id -> the documents its merged numbers come from."""
+    out: dict[int, set[int]] = {}
+    for c in cells:
+        if c.value_text is not None:
+            out.setdefault(c.report_id, set()).add(c.document_id)
+    return out
+
+
+def report_checks(s: Session, sources: dict[int, set[int]], canonical: dict[int, int | None]) -> dict[int, list[bool]]:
+    """report id -> results of the checks of the documents its numbers come from (its
+    canonical document's when no document has a value)."""
+    docs = {rid: sources.get(rid) or ({canon} if canon is not None else set()) for rid, canon in canonical.items()}
+    by_doc: dict[int, list[bool]] = {}
+    wanted = {d for ds in docs.values() for d in ds}
+    for doc_id, ok in s.execute(select(CheckRow.document_id, CheckRow.ok)
+                                .join(ReportDocument, ReportDocument.document_id == CheckRow.document_id)
+                                .order_by(CheckRow.id)):
+        if doc_id in wanted:
+            by_doc.setdefault(doc_id, []).append(bool(ok))
+    return {rid: [ok for d in sorted(ds) for ok in by_doc.get(d, [])] for rid, ds in docs.items()}
+
+
 def _export(s: Session, out: Path, bom: bool) -> ExportResult:
     out.mkdir(parents=True, exist_ok=True)
     encoding = "utf-8-sig" if bom else "utf-8"
@@ -77,46 +105,49 @@ def _export(s: Session, out: Path, bom: bool) -> ExportResult:
         .outerjoin(Document, Document.id == Report.canonical_document_id)
         .order_by(Agency.normalized_name, Report.year, Report.id)).all()
     n_docs = dict(s.execute(select(ReportDocument.report_id, func.count()).group_by(ReportDocument.report_id)).all())
-    check_rows = s.execute(select(CheckRow.document_id, CheckRow.ok)
-                           .join(Report, Report.canonical_document_id == CheckRow.document_id)).all()
-    checks: dict[int, list[bool]] = {}
-    for doc_id, ok in check_rows:
-        checks.setdefault(doc_id, []).append(bool(ok))
+    merged = merged_cells(s)
+    sources = value_documents(merged)
+    checks = report_checks(s, sources, {rid: canon for rid, *_rest, canon in reports})
+    urls = dict(s.execute(select(Document.id, Document.url)
+                          .where(Document.id.in_(sorted({c.document_id for c in merged})))).all())
 
     files: dict[str, int] = {}
     rows = []
     for rid, agency, year, template, url, canon in reports:
-        oks = checks.get(canon, [])
+        oks = checks.get(rid, [])
         rows.append([rid, agency, year, template or "", url or "", n_docs.get(rid, 0),
-                     "" if not oks else ("true" if all(oks) else "false"), sum(not ok for ok in oks)])
+                     "" if not oks else ("true" if all(oks) else "false"), sum(not ok for ok in oks),
+                     ";".join(str(d) for d in sorted(sources.get(rid, ())))])
     files["reports.csv"] = _write(out / "reports.csv", encoding, REPORTS_HEADER, rows)
 
     meta = {rid: (agency, year, template or "") for rid, agency, year, template, _, _ in reports}
     order = {rid: i for i, (rid, *_rest) in enumerate(reports)}
-    cells = s.execute(select(Report.id, Cell.table, Cell.row_key, Cell.column_key, Cell.value_text, Cell.raw_text,
-                             Cell.semantic, Cell.id)
-                      .join(Cell, Cell.document_id == Report.canonical_document_id)).all()
 
-    def cell_key(c) -> tuple:
-        rows_, cols = TABLES.get(c[1], ([], []))
-        return (order[c[0]], c[1], _order(rows_, c[2]), _order(cols, c[3]), c[7])
+    def cell_key(c: MergedCell) -> tuple:
+        rows_, cols = TABLES.get(c.table, ([], []))
+        return (order[c.report_id], c.table, _order(rows_, c.row_key), _order(cols, c.column_key), c.cell_id)
 
-    cells = sorted(cells, key=cell_key)
+    cells = sorted((c for c in merged if c.report_id in order), key=cell_key)
     files["cells.csv"] = _write(out / "cells.csv", encoding, CELLS_HEADER, (
-        [rid, meta[rid][0], meta[rid][1], t, r, c, v if v is not None else "", raw if raw is not None else "", sem]
-        for rid, t, r, c, v, raw, sem, _ in cells))
+        [c.report_id, meta[c.report_id][0], meta[c.report_id][1], c.table, c.row_key, c.column_key,
+         _blank(c.value_text), _blank(c.raw_text), c.semantic, c.document_id, urls.get(c.document_id, "")]
+        for c in cells))
 
     for table, (row_keys, col_keys) in TABLES.items():
         wide: dict[tuple[int, str], dict[str, str]] = {}
-        for rid, t, r, c, v, *_ in cells:
-            if t == table:
-                wide.setdefault((rid, r), {})[c] = v if v is not None else ""
+        for c in cells:
+            if c.table == table:
+                wide.setdefault((c.report_id, c.row_key), {})[c.column_key] = _blank(c.value_text)
         extra = sorted({c for vals in wide.values() for c in vals} - set(col_keys))
         header = WIDE_PREFIX + col_keys + extra
         ordered = sorted(wide, key=lambda k: (order[k[0]], _order(row_keys, k[1])))
         files[f"{table}.csv"] = _write(out / f"{table}.csv", encoding, header, (
             [rid, *meta[rid], r] + [wide[(rid, r)].get(c, "") for c in col_keys + extra] for rid, r in ordered))
     return ExportResult(out, files)
+
+
+def _blank(value: str | None) -> str:
+    return "" if value is None else value
 
 
 def _write(path: Path, encoding: str, header: list[str], rows: Iterable[list]) -> int:

@@ -12,6 +12,11 @@ the most passed checks, then PDF over HTML, then the lowest id. Where another
 document of the report disagrees with the canonical one on a cell, a row goes to
 `report_conflicts` (the documents' own cells and checks are left untouched).
 
+A report's numbers are merged cell by cell (`merged_cells`, read by the export and
+`harvester reports`): each (table, row, column) comes from the highest-ranked document
+that has a value for it, canonical first, so a report whose table 2 is on its page and
+whose table 3 is in a picture or a PDF is complete.
+
 `link()` computes the whole desired state and applies only the differences, so
 running it again changes nothing. Fetch failures are never linked.
 """
@@ -181,13 +186,67 @@ def _ensure_reports(s: Session, wanted: set[tuple[int, int]]) -> tuple[dict[tupl
 
 
 def _choose_canonical(s: Session, members: dict[int, list[int]], docs: dict[int, _Doc]) -> dict[int, int]:
+    media = {d: docs[d].media_type for m in members.values() for d in m}
+    return {report_id: ranked[0] for report_id, ranked in _rank(s, members, media).items()}
+
+
+def _rank(s: Session, members: dict[int, list[int]], media: dict[int, str | None]) -> dict[int, list[int]]:
     cells = dict(s.execute(select(Cell.document_id, func.count()).where(Cell.value_text.is_not(None))
                            .group_by(Cell.document_id)).all())
     passed = dict(s.execute(select(CheckRow.document_id, func.count()).where(CheckRow.ok.is_(True))
                             .group_by(CheckRow.document_id)).all())
-    return {report_id: min(doc_ids, key=lambda d: canonical_rank(cells.get(d, 0), passed.get(d, 0),
-                                                                 docs[d].media_type, d))
+    return {report_id: sorted(doc_ids, key=lambda d: canonical_rank(cells.get(d, 0), passed.get(d, 0), media[d], d))
             for report_id, doc_ids in members.items()}
+
+
+def ranked_documents(s: Session) -> dict[int, list[int]]:
+    """Each linked report's documents, best first: its canonical document, then the others in
+    canonical order (`canonical_rank`). The order in which `merged_cells` takes values."""
+    members: dict[int, list[int]] = defaultdict(list)
+    media: dict[int, str | None] = {}
+    for report_id, doc_id, media_type in s.execute(
+            select(ReportDocument.report_id, ReportDocument.document_id, Document.media_type)
+            .join(Document, Document.id == ReportDocument.document_id).order_by(ReportDocument.document_id)):
+        members[report_id].append(doc_id)
+        media[doc_id] = media_type
+    canonical = dict(s.execute(select(Report.id, Report.canonical_document_id)).all())
+    ranked = _rank(s, members, media)
+    for report_id, docs in ranked.items():
+        first = canonical.get(report_id)
+        if first in docs:
+            docs.remove(first)
+            docs.insert(0, first)
+    return ranked
+
+
+@dataclass(frozen=True)
+class MergedCell:
+    report_id: int
+    table: str
+    row_key: str
+    column_key: str
+    value_text: str | None
+    raw_text: str | None
+    semantic: str
+    document_id: int  # the document the value was read from
+    cell_id: int
+
+
+def merged_cells(s: Session) -> list[MergedCell]:
+    """A report's numbers: for each (table, row, column) the cell of its highest-ranked document
+    (`ranked_documents`) with a non-null value; when no document has a value, the highest-ranked
+    document's cell (unreadable). A table printed in one document and another table in a second
+    (an HTML page with table 2, a picture with table 3) thus make one complete report."""
+    rank = {doc_id: (report_id, i) for report_id, docs in ranked_documents(s).items() for i, doc_id in enumerate(docs)}
+    best: dict[tuple[int, str, str, str], tuple[tuple[bool, int], MergedCell]] = {}
+    for doc_id, t, r, c, v, raw, sem, cell_id in s.execute(
+            select(Cell.document_id, Cell.table, Cell.row_key, Cell.column_key, Cell.value_text, Cell.raw_text,
+                   Cell.semantic, Cell.id).join(ReportDocument, ReportDocument.document_id == Cell.document_id)):
+        report_id, i = rank[doc_id]
+        key, order = (report_id, t, r, c), (v is None, i)
+        if key not in best or order < best[key][0]:
+            best[key] = (order, MergedCell(report_id, t, r, c, v, raw, sem, doc_id, cell_id))
+    return [cell for _, cell in best.values()]
 
 
 def canonical_rank(non_null_cells: int, passed_checks: int, media_type: str | None, doc_id: int) -> tuple:

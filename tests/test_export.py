@@ -33,9 +33,9 @@ def test_export_files_have_the_spec_column_names(store: Store, tmp_path: Path) -
     out = tmp_path / "out"
     export(store, out)
     assert header(out / "reports.csv") == ["report_id", "agency", "year", "template", "source_url", "documents",
-                                           "checks_ok", "failed_checks"]
+                                           "checks_ok", "failed_checks", "value_documents"]
     assert header(out / "cells.csv") == ["report_id", "agency", "year", "table", "row", "column", "value",
-                                         "raw_text", "semantic"]
+                                         "raw_text", "semantic", "document_id", "source_url"]
     prefix = ["report_id", "agency", "year", "template", "row"]
     assert header(out / "table3.csv") == prefix + TABLE3_COLUMNS
     assert TABLE3_COLUMNS == ["natural_person", "commercial", "research", "social_org", "legal_service", "other",
@@ -93,3 +93,74 @@ def test_export_of_an_empty_database_writes_headers_only(store: Store, tmp_path:
     result = export(store, tmp_path / "out")
     assert set(result.files.values()) == {0}
     assert read(tmp_path / "out" / "reports.csv") == []
+
+
+# ------------------------------------------------------------------ one report over several documents
+PORTALS = Path(__file__).resolve().parent / "fixtures" / "portals"
+# seed 000's TRS page with table 3 pasted as a picture: tables 2 and 4 are HTML
+PAGE_T2_T4 = PORTALS / "zibo-qxnb" / "www.zibo.gov.cn" / "gongkai" / "qxnb" / "202401" / "t20240122_2222222.html"
+SEED_000_PAGE = PORTALS / "linzi-zfxxgknb" / "www.linzi.gov.cn" / "zwgk" / "zfxxgknb" / "202401" / "t20240119_1234567.html"
+T4_HEADING = "四、政府信息公开行政复议"
+
+
+def without_table2(page: bytes) -> bytes:
+    """seed 000's page with its table 2 cut out: tables 3 and 4 only."""
+    html = page.decode("gbk")
+    start = html.index("<table", html.index("二、主动公开政府信息情况"))
+    end = html.index("</table>", start) + len("</table>")
+    return (html[:start] + html[end:]).encode("gbk")
+
+
+def with_review_pending(page: bytes, value: str) -> bytes:
+    """Table 4 row 行政复议 printed with another 尚未审结 (the first "2" after the heading)."""
+    html = page.decode("gbk")
+    at = html.index("<td>2</td>", html.index(T4_HEADING))
+    return (html[:at] + f"<td>{value}</td>" + html[at + len("<td>2</td>"):]).encode("gbk")
+
+
+def split_report(store: Store) -> tuple[int, int]:
+    """One report printed as two documents: a page with tables 2 and 4, a page with tables 3 and 4
+    (whose table 4 says review.pending 3 where the first says 2)."""
+    t3 = store.add_document("http://www.example.gov.cn/nb/t3_t4.html", without_table2(SEED_000_PAGE.read_bytes()))
+    t2 = store.add_document("http://www.example.gov.cn/nb/t2_t4.html",
+                            with_review_pending(PAGE_T2_T4.read_bytes(), "3"))
+    store.link()
+    return t2.document_id, t3.document_id
+
+
+def test_report_split_over_two_documents_exports_each_table_from_the_document_that_printed_it(
+        store: Store, tmp_path: Path) -> None:
+    t2_doc, t3_doc = split_report(store)
+    export(store, tmp_path / "out")
+    [report] = read(tmp_path / "out" / "reports.csv")
+    assert report["documents"] == "2"
+    assert report["source_url"] == "http://www.example.gov.cn/nb/t3_t4.html"  # canonical: most values
+    assert report["value_documents"] == ";".join(str(d) for d in sorted((t2_doc, t3_doc)))
+    cells = {(c["table"], c["row"], c["column"]): c for c in read(tmp_path / "out" / "cells.csv")}
+    assert {c["document_id"] for k, c in cells.items() if k[0] == "table2"} == {str(t2_doc)}
+    assert {c["document_id"] for k, c in cells.items() if k[0] == "table3"} == {str(t3_doc)}
+    assert cells[("table2", "regulations", "issued")]["source_url"] == "http://www.example.gov.cn/nb/t2_t4.html"
+    assert cells[("table3", "new_received", "total")]["value"] == "27"
+    assert cells[("table3", "new_received", "total")]["source_url"] == "http://www.example.gov.cn/nb/t3_t4.html"
+    t2 = {r["row"]: r for r in read(tmp_path / "out" / "table2.csv")}
+    t3 = {r["row"]: r for r in read(tmp_path / "out" / "table3.csv")}
+    assert t2["regulations"]["issued"] == "0" and t2["licensing"]["decisions"] == "0"
+    assert t3["new_received"]["natural_person"] == "26" and t3["carried_forward"]["total"] == "2"
+
+
+def test_cell_both_documents_print_comes_from_the_canonical_one_and_the_disagreement_stays_recorded(
+        store: Store, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from harvester.db.models import ReportConflict
+
+    t2_doc, t3_doc = split_report(store)
+    export(store, tmp_path / "out")
+    cells = {(c["table"], c["row"], c["column"]): c for c in read(tmp_path / "out" / "cells.csv")}
+    assert (cells[("table4", "review", "pending")]["value"], cells[("table4", "review", "pending")]["document_id"]) \
+        == ("2", str(t3_doc))
+    with store.session() as s:
+        conflicts = s.execute(select(ReportConflict.document_id, ReportConflict.table, ReportConflict.row_key,
+                                     ReportConflict.column_key, ReportConflict.canonical_value,
+                                     ReportConflict.other_value)).all()
+    assert conflicts == [(t2_doc, "table4", "review", "pending", "2", "3")]

@@ -1,4 +1,7 @@
-"""`harvester reports`: list the linked reports (agency, year, template, documents, checks)."""
+"""`harvester reports`: list the linked reports (agency, year, template, documents, checks).
+
+`checks_failed` counts the failed checks of the documents the report's merged numbers come
+from (`harvester.link.merged_cells`, the same view as the export)."""
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -23,19 +26,18 @@ def reports_command(
     from sqlalchemy import func, select
 
     from harvester.config import resolve
-    from harvester.db.models import Agency, CheckRow, Document, Report, ReportDocument
+    from harvester.db.models import Agency, Document, Report, ReportDocument
+    from harvester.export import report_checks, value_documents
+    from harvester.link import merged_cells
     from harvester.store import Store
 
     settings = resolve(data_dir, db)
     with Store(settings.db_url, settings.data_dir) as store, store.session() as s:
         docs = select(ReportDocument.report_id, func.count().label("n")).group_by(ReportDocument.report_id).subquery()
-        failed = (select(CheckRow.document_id, func.count().label("n")).where(CheckRow.ok.is_(False))
-                  .group_by(CheckRow.document_id).subquery())
         q = (select(Report.id, Agency.name, Report.year, Report.template, func.coalesce(docs.c.n, 0),
-                    func.coalesce(failed.c.n, 0), Document.url)
+                    Report.canonical_document_id, Document.url)
              .join(Agency, Agency.id == Report.agency_id)
              .outerjoin(docs, docs.c.report_id == Report.id)
-             .outerjoin(failed, failed.c.document_id == Report.canonical_document_id)
              .outerjoin(Document, Document.id == Report.canonical_document_id)
              .order_by(Agency.normalized_name, Report.year))
         if agency:
@@ -43,4 +45,7 @@ def reports_command(
         if year:
             q = q.where(Report.year == year)
         rows = [list(r) for r in s.execute(q).all()]
+        checks = report_checks(s, value_documents(merged_cells(s)), {r[0]: r[5] for r in rows})
+        for r in rows:
+            r[5] = sum(not ok for ok in checks.get(r[0], []))
     emit(COLUMNS, rows, fmt, title="reports")
