@@ -160,7 +160,10 @@ class PortalSpider(scrapy.Spider):
 
     # ---------------------------------------------------------------- helpers
     def _item(self, response) -> dict:
-        self.crawler.stats.inc_value(f"harvester/{response.meta.get('kind', 'document')}_items")
+        kind = response.meta.get("kind", "document")
+        self.crawler.stats.inc_value(f"harvester/{kind}_items")
+        if kind == "image":  # a table picture is one of its page's attachments
+            self.crawler.stats.inc_value("harvester/attachment_items")
         return {
             "url": _original_url(response.request), "final_url": response.url, "status": response.status,
             "content_type": _header(response, b"Content-Type"), "body": response.body,
