@@ -9,6 +9,9 @@ Settings: ``HARVESTER_DB_URL`` and ``HARVESTER_DATA_DIR`` (default: `harvester.c
 ``HARVESTER_RUN_ID`` to attach to an existing run (else a "crawl" run is started and finished
 here), ``HARVESTER_LINK_ON_CLOSE`` (default True). The archive → extract → store logic lives in
 `Store.add_document`; this class only connects, and one bad item never stops a crawl.
+
+Storing runs extraction (OCR of a scan takes seconds), so it happens on one worker thread,
+off Scrapy's reactor: downloads go on meanwhile, and one thread keeps writes to SQLite serial.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ class StorePipeline:
         self.run_id: int | None = None
         self.own_run = False
         self.stats: Counter[str] = Counter()
+        self.pool: Any = None  # twisted ThreadPool with one worker, while the spider is open
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "StorePipeline":
@@ -45,8 +49,20 @@ class StorePipeline:
             portals = getattr(self.crawler.spider, "portal_ids", None) or []
             self.run_id = self.store.start_run("crawl", list(portals))
             self.own_run = True
+        from twisted.python.threadpool import ThreadPool
+
+        self.pool = ThreadPool(minthreads=1, maxthreads=1, name="harvester-store")
+        self.pool.start()
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
+        from twisted.internet import reactor
+        from twisted.internet.threads import deferToThreadPool
+
+        if self.pool is None:
+            return self._store_item(item)
+        return deferToThreadPool(reactor, self.pool, self._store_item, item)
+
+    def _store_item(self, item: Any) -> Any:
         assert self.store is not None
         try:
             data = dict(item)
@@ -63,6 +79,9 @@ class StorePipeline:
         return item
 
     def close_spider(self, spider: Any = None) -> None:
+        if self.pool is not None:
+            self.pool.stop()  # waits for the item being stored
+            self.pool = None
         if self.store is None:
             return
         try:
