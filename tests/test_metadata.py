@@ -42,3 +42,9 @@ def test_year_falls_back_to_the_statistics_period_when_the_title_has_none():
 def test_publication_date_printed_under_the_title_in_parentheses():
     meta = read_metadata("沐阳县人民政府 2025 年 政府信息公开工作年度报告\n沐阳县人民政府\n(2026年1月23日)\n")
     assert meta.publication_date == "2026-01-23" and meta.year == 2025
+
+
+def test_title_without_agency_takes_the_agency_signing_the_report():
+    text = "2023年政府信息公开工作年度报告\n一、总体情况\n……\n六、其他需要报告的事项\n无。\n临汾市尧都区人民政府办公室\n2024年1月22日\n"
+    meta = read_metadata(text)
+    assert (meta.agency, meta.year) == ("临汾市尧都区人民政府办公室", 2023)

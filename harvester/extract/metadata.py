@@ -50,6 +50,8 @@ def read_metadata(text: str) -> Metadata:
             break
     if meta.title:
         meta.agency, meta.year = _agency_year(meta.title)
+    if meta.agency is None and meta.title:
+        meta.agency = _signature(lines)
     period = _PERIOD.search(_clean(text[:5000]))
     if meta.year is None and period:
         meta.year = int(period.group(1))
@@ -94,6 +96,19 @@ def _title_at(head: list[str], i: int) -> str | None:
     return None
 
 
+_ORGAN = re.compile(r"^[\u4e00-\u9fff（）()]{2,28}(?:人民政府|办公室|办公厅|委员会|管理局|局|厅|委|办|中心|"
+                    r"街道办事处|管理委员会|院|署|政府)$")
+
+
+def _signature(lines: list[str]) -> str | None:
+    """The agency signing the report on one of its last lines (a title without the agency's name)."""
+    for line in reversed(lines[-6:]):
+        compact = _clean(line)
+        if _ORGAN.match(compact):
+            return compact
+    return None
+
+
 def _agency_year(title: str) -> tuple[str | None, int | None]:
     m = _YEAR_IN_TITLE.search(title)
     if not m:
@@ -106,5 +121,5 @@ def _agency_year(title: str) -> tuple[str | None, int | None]:
         cut = re.search(r"(?:政府信息公开|政务公开|信息公开)", after)
         agency = after[:cut.start()] if cut else None
     if agency:
-        agency = _AGENCY_TAIL.sub("", agency.strip("：: ")) or None
-    return agency, year
+        agency = _AGENCY_TAIL.sub("", agency.strip("：: "))
+    return agency or None, year
