@@ -140,3 +140,32 @@ def test_prose_without_tables_has_null_tables_and_null_template():
     assert record.error is None
     assert (record.template, record.table2, record.table3, record.table4) == (None, None, None, None)
     assert record.year == 2015 and record.agency == "某某县人民政府"
+
+
+def test_markdown_tables_of_a_real_ocr_report_are_read_row_by_row():
+    record = extract((FIX / "corpus" / "shuyang_2025_ocr_markdown.txt").read_bytes())
+    assert (record.agency, record.year) == ("沐阳县人民政府", 2025)  # as printed: the OCR reads 沭 as 沐
+    assert record.table2["licensing"] == {"decisions": 517645}
+    assert record.table2["fees"] == {"amount_10k_yuan": 4068.208}
+    assert record.table3["total_processed"]["total"] == 718
+
+
+def test_table4_printed_as_three_separate_group_tables_is_read_group_by_group():
+    record = extract((FIX / "corpus" / "shuyang_2025_ocr_markdown.txt").read_bytes())
+    assert record.table4 == {
+        "review": {"upheld": 27, "corrected": 10, "other": 9, "pending": 15, "total": 61},
+        "litigation_direct": {"upheld": 3, "corrected": 0, "other": 0, "pending": 0, "total": 3},
+        "litigation_after_review": {"upheld": 8, "corrected": 0, "other": 1, "pending": 1, "total": 10},
+    }
+
+
+def test_shou_li_count_including_carried_over_requests_passes_the_narrative_check():
+    record = extract((FIX / "corpus" / "shuyang_2025_ocr_markdown.txt").read_bytes())
+    check = next(c for c in record.checks if c.rule == "narrative.new_received")
+    assert (check.expected, check.found, check.ok) == (749, 749, True)  # 713 new + 36 carried over
+
+
+def test_page_furniture_above_a_year_first_title_is_not_taken_for_the_agency():
+    from harvester.extract.metadata import read_metadata
+
+    assert read_metadata("正文\n2024 年上海市科委政府信息公开工作\n年度报告\n").agency == "上海市科委"

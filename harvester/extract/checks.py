@@ -111,8 +111,8 @@ def stated_constraints(table: str, spec: dict[str, tuple[str, ...]], stated: lis
     """Constraints from the prose: the stated number equals the cell (or the sum of a group's cells)."""
     out: list[Constraint] = []
     for st in stated:
-        if st.table != table:
-            continue
+        if st.table != table or st.alt_rows:
+            continue  # a phrase with two readings does not constrain
         if table == "table4":
             idx = [TABLE4_FLAT.index(f"{g}.{st.column}") for g in st.rows]
             out.append(lambda ch, idx=idx, v=st.value: _holds(lambda: sum(_v(ch["table4"][i]) for i in idx) == v))
@@ -126,6 +126,12 @@ def stated_constraints(table: str, spec: dict[str, tuple[str, ...]], stated: lis
     return out
 
 
+def _stated_sum(st: Statement, rows_: tuple[str, ...], table: dict) -> int | float | None:
+    rows = _stated_rows(Statement(st.table, rows_, st.column, st.value, st.phrase), table)
+    values = [table[r].get(st.column) for r in rows]
+    return None if not values or any(v is None for v in values) else sum(values)
+
+
 def narrative_checks(record, stated: list[Statement]) -> list[Check]:
     """Each number the prose states, compared with the table (skipped where the table has no value)."""
     out: list[Check] = []
@@ -133,10 +139,15 @@ def narrative_checks(record, stated: list[Statement]) -> list[Check]:
         table = getattr(record, st.table)
         if not table:
             continue
-        rows = _stated_rows(st, table)
-        values = [table[r].get(st.column) for r in rows]
-        if not values or any(v is None for v in values):
+        found = _stated_sum(st, st.rows, table)
+        if found is None:
             continue
+        ok = st.value == found
+        if not ok and st.alt_rows:  # 受理 N 件 may count carried-over requests too
+            alt = _stated_sum(st, st.alt_rows, table)
+            if alt == st.value:
+                found, ok = alt, True
+                st = Statement(st.table, st.alt_rows, st.column, st.value, st.phrase)
         out.append(Check(rule=f"narrative.{st.rows[0].rstrip('.*')}", where=st.where,
-                         expected=st.value, found=sum(values), ok=st.value == sum(values)))
+                         expected=st.value, found=found, ok=ok))
     return out

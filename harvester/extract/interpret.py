@@ -35,6 +35,9 @@ for _tpl in L.TABLE2.values():
 _GROUP_LABELS = {g: (label,) for g, label in L.TABLE3_GROUPS.items()}
 _T4_ANCHORS = {norm_label(a) for a in L.TABLE4_ANCHORS}
 _T4_WIDTH = len(L.TABLE4_GROUPS) * len(L.TABLE4_COLUMNS)
+#: Words naming a table-4 group in a header (most specific first).
+_T4_GROUP_MARKERS = (("复议后起诉", "litigation_after_review"), ("未经复议", "litigation_direct"),
+                     ("直接起诉", "litigation_direct"), ("行政复议", "review"))
 
 
 @dataclass
@@ -47,6 +50,8 @@ class _Scan:
     markers: dict[str, int] = field(default_factory=lambda: {t: 0 for t in L.TEMPLATES})
     group: str | None = None
     t4_armed: bool = False
+    t4_group: str | None = None  # the table-4 group a header last named (for groups printed apart)
+    t4_groups: dict[str, list[Cell]] = field(default_factory=dict)
 
 
 def interpret(layout: Layout, record: ReportRecord) -> None:
@@ -79,6 +84,9 @@ def interpret(layout: Layout, record: ReportRecord) -> None:
         record.table3 = _build_table3(scan, template, cells, notes, stated)
     if scan.t4 is not None:
         record.table4 = _build_table4(scan.t4, cells, notes, stated)
+    elif scan.t4_groups:
+        record.table4 = {g: _fill("table4", g, L.TABLE4_COLUMNS, scan.t4_groups.get(g), cells, notes)
+                         for g in L.TABLE4_GROUPS}
     record.cells = cells + _undetermined(record, cells)
     record.blank_cells = [f"{c.table}.{c.row}.{c.column}" for c in cells if c.semantic == "blank"]
     record.checks = notes + run_checks(record.table3, record.table4) + narrative_checks(record, stated)
@@ -127,12 +135,16 @@ def _consume(scan: _Scan, labels: list[Cell], values: list[Cell]) -> None:
         group, score = best_match(cell.text, _GROUP_LABELS)
         if group and score >= 0.99:
             scan.group = group
+        if scan.t4_armed:
+            scan.t4_group = next((g for marker, g in _T4_GROUP_MARKERS if marker in n), scan.t4_group)
     if not values or not labels and not scan.t4_armed:
         return
     if scan.t4_armed and scan.t4 is None:
         if len(values) >= _T4_WIDTH - 5 or _glued(values, _T4_WIDTH):
             scan.t4 = values
             scan.t4_armed = False
+        elif scan.t4_group and 3 <= len(values) <= len(L.TABLE4_COLUMNS) + 2:
+            _keep(scan.t4_groups, scan.t4_group, values)  # one group printed as its own table
         return
     if not labels:
         return
@@ -197,7 +209,7 @@ def _kind(template: str | None, meta) -> str | None:
 
 
 def _template(scan: _Scan, meta) -> str | None:
-    if not (scan.t2 or len(scan.t3) >= 3 or scan.t4 is not None):
+    if not (scan.t2 or len(scan.t3) >= 3 or scan.t4 is not None or scan.t4_groups):
         return None
     if scan.markers["2021"] != scan.markers["2019"]:
         return max(scan.markers, key=scan.markers.get)

@@ -73,6 +73,8 @@ def read_metadata(text: str) -> Metadata:
     return meta
 
 
+#: Page furniture that stands alone above a title but is not an agency.
+_NOT_AGENCY = {"正文", "目录", "附件", "首页", "当前位置", "信息公开", "政府信息公开", "年度报告", "政府信息公开年报", "通知公告"}
 _NOT_TITLE = ("《", "》", "<", ">", "通知", "格式", "根据", "按照", "本报告", "依据", "现将", "。")
 
 
@@ -90,7 +92,8 @@ def _title_at(head: list[str], i: int) -> str | None:
             continue
         if _YEAR_IN_TITLE.match(title) and i > 0:
             prev = _clean(head[i - 1])
-            if 2 <= len(prev) <= 30 and re.fullmatch(r"[\u4e00-\u9fff（）()]+", prev) and "报告" not in prev:
+            if (2 <= len(prev) <= 30 and re.fullmatch(r"[\u4e00-\u9fff（）()]+", prev) and "报告" not in prev
+                    and prev not in _NOT_AGENCY):
                 title = prev + title
         return title
     return None

@@ -21,6 +21,8 @@ class Statement:
     column: str
     value: int
     phrase: str
+    #: Another reading of the phrase (受理 N 件 counts new requests, or new plus carried over).
+    alt_rows: tuple[str, ...] | None = None
 
     @property
     def where(self) -> str:
@@ -30,7 +32,8 @@ class Statement:
 
 #: (pattern, table, rows, column). The first match of each pattern counts.
 PATTERNS: list[tuple[re.Pattern[str], str, tuple[str, ...], str]] = [(re.compile(p), t, r, c) for p, t, r, c in [
-    (rf"(?:新收|收到|受理)[^。；，,]{{0,16}}?(?:政府信息公开|依申请公开)?(?:申请|信息){N}件", "table3", ("new_received",), "total"),
+    (rf"(?:新收|收到)[^。；，,]{{0,16}}?(?:政府信息公开|依申请公开)?(?:申请|信息){N}件", "table3", ("new_received",), "total"),
+    (rf"受理[^。；，,]{{0,16}}?(?:政府信息公开|依申请公开)?(?:申请|信息){N}件", "table3", ("new_received",), "total"),
     (r"未(?:收到|受理)[^。；]{0,30}?政府信息公开申请()", "table3", ("new_received",), "total"),
     (rf"(?:上年|上一年度|\d{{4}}年度?)结转(?:至本年度)?{N}件", "table3", ("carried_over",), "total"),
     (rf"办结(?:数)?{N}件", "table3", ("total_processed",), "total"),
@@ -65,5 +68,6 @@ def statements(text: str, template: str | None = None) -> list[Statement]:
         value = int(m.group(m.lastindex) or 0) if m.lastindex else 0
         if any(s.table == table and s.rows == rows and s.column == column for s in out):
             continue
-        out.append(Statement(table, rows, column, value, m.group(0)))
+        alt = ("new_received", "carried_over") if "受理" in m.group(0) else None
+        out.append(Statement(table, rows, column, value, m.group(0), alt))
     return out

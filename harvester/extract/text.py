@@ -25,6 +25,8 @@ def parse_text(data: bytes) -> Layout:
     if not text.strip():
         raise EmptyDocument("the document has no text")
     lines = text.split("\n")
+    if sum(1 for ln in lines if _MD_ROW.match(ln)) >= 3:
+        return Layout(text=text, rows=_markdown(lines))
     tab_lines = [ln for ln in lines if "\t" in ln]
     if not tab_lines:
         glued = len(_GLUED_ROW.findall(text)) >= 2
@@ -76,6 +78,24 @@ def split_glued(line: str) -> list[str]:
 
 def _labels(chunk: str) -> list[str]:
     return [part.strip() for part in _LABEL_START.split(chunk) if part.strip()]
+
+
+_MD_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_MD_HEADING = re.compile(r"^\s*#{1,6}\s*")
+
+
+def _markdown(lines: list[str]) -> list[list[Cell]]:
+    """Markdown: `| a | b |` rows split on the pipes (rule lines dropped), other lines one cell each."""
+    rows: list[list[Cell]] = []
+    for line in lines:
+        if not line.strip() or _MD_RULE.match(line):
+            continue
+        if _MD_ROW.match(line):
+            rows.append([Cell(part.strip()) for part in line.strip().strip("|").split("|")])
+        else:
+            rows.append([Cell(_MD_HEADING.sub("", line).strip())])
+    return rows
 
 
 def _join(a: str, b: str) -> str:
