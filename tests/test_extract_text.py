@@ -169,3 +169,17 @@ def test_page_furniture_above_a_year_first_title_is_not_taken_for_the_agency():
     from harvester.extract.metadata import read_metadata
 
     assert read_metadata("正文\n2024 年上海市科委政府信息公开工作\n年度报告\n").agency == "上海市科委"
+
+
+def test_pdf_text_dump_with_rows_as_space_separated_lines_is_read():
+    record = extract((FIX / "derived_flat" / "seed000_pdf_text.txt").read_bytes())
+    assert record.table3["partially_granted"]["total"] == 1  # label wrapped, its last value on the next line
+    assert record.table4["litigation_direct"] == {"upheld": 2, "corrected": 0, "other": 1, "pending": 0, "total": 3}
+
+
+def test_spaced_numbers_are_not_mistaken_for_glued_digits():
+    # regression: "规章 0 0 0" once switched the whole dump to glued-digit decoding
+    from harvester.extract.text import parse_text
+
+    layout = parse_text("规章 0 0 0\n行政规范性文件 4 0 21\n".encode())
+    assert [c.text for c in layout.rows[0]] == ["规章", "0", "0", "0", "行政规范性文件", "4", "0", "21"]

@@ -31,7 +31,7 @@ def parse_text(data: bytes) -> Layout:
     if not tab_lines:
         glued = len(_GLUED_ROW.findall(text)) >= 2
         cells = [Cell(tok) for ln in lines if ln.strip()
-                 for tok in (split_glued(ln.strip()) if glued else [ln.strip()])]
+                 for tok in (split_glued(ln.strip()) if glued else split_spaced(ln.strip()))]
         return Layout(text=text, rows=[cells], rows_reliable=False)
     indented = sum(1 for ln in tab_lines if _INDENTED_CELL.match(ln) and ln.count("\t") == 1)
     rows = _tab_indented(lines) if indented >= 0.6 * len(tab_lines) else _tab_separated(lines)
@@ -40,7 +40,7 @@ def parse_text(data: bytes) -> Layout:
 
 #: A table row label immediately followed by digits: the line is table text whose cells were glued.
 _GLUED_ROW = re.compile(r"(?:规章|规范性文件|行政许可|行政处罚|行政强制|行政事业性收费|予以公开|部分公开|"
-                        r"申请数量|国家秘密|继续办理|总计|其他|结果维持|尚未审结)[)）]?\s*-?\d")
+                        r"申请数量|国家秘密|继续办理|总计|其他|结果维持|尚未审结)[)）]?-?\d")
 #: Digit runs (with stray spaces, thousands commas and minus signs) that are cell values.
 _DIGITS = re.compile(r"-?\d[\d\s,，\-]*")
 #: A row's numbering glued after the values of the row above ("…0000000" + "2．其他…").
@@ -49,6 +49,24 @@ _NUMBERING_AFTER = re.compile(r"\d[.．、]$")
 _LABEL_START = re.compile(r"(?=(?<!第)[一二三四五六七八九十]、)|(?=(?<!第)[（(][一二三四五六七八九十][)）])"
                           r"|(?=(?<![\d第（(])\d[.．、][\u4e00-\u9fff])")
 _NOT_VALUE_AFTER = "年月日号时期届次项条件个人名篇%"
+
+
+#: A text line holding a row: a label, then two or more numbers (or blank marks) separated by spaces.
+_SPACED_ROW = re.compile(r"^(?P<label>.*?[^\d\s,.\-—/])\s+(?P<values>(?:(?:-?[\d,]+(?:\.\d+)?|[/—-])\s+)*"
+                         r"(?:-?[\d,]+(?:\.\d+)?|[/—-]))$")
+#: A text line of numbers only (three or more), e.g. table 4's fifteen values.
+_SPACED_VALUES = re.compile(r"^(?:(?:-?[\d,]+(?:\.\d+)?|[/—-])\s+){2,}(?:-?[\d,]+(?:\.\d+)?|[/—-])$")
+
+
+def split_spaced(line: str) -> list[str]:
+    """A table row printed as one text line ("规章 0 0 0", as PDF text and pdftotext dumps give it)
+    → label and value tokens; any other line is returned whole."""
+    if _SPACED_VALUES.match(line):
+        return line.split()
+    m = _SPACED_ROW.match(line)
+    if not m or m.group("label").rstrip().endswith(("第", "（", "(", "：", ":")):
+        return [line]
+    return [m.group("label").strip(), *m.group("values").split()]
 
 
 def split_glued(line: str) -> list[str]:
