@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from harvester.extract.decode import decode_text
 from harvester.extract.layout import Cell, Layout
@@ -111,8 +110,14 @@ def _hidden(el) -> bool:
 
 
 def _span(el, attr: str) -> int:
-    m = re.match(r"\s*(\d+)", el.get(attr) or "")
+    value = el.get(attr)
+    if not value:
+        return 1
+    m = _DIGITS.match(value)
     return max(1, min(int(m.group(1)), 1000)) if m else 1
+
+
+_DIGITS = re.compile(r"\s*(\d+)")
 
 
 def _own_rows(table) -> list:
@@ -207,6 +212,10 @@ def _parse_selector(selector: str) -> tuple[str | None, str | None, str | None]:
 
 
 _SELECTORS = tuple(_parse_selector(s) for s in CONTENT_SELECTORS)
+#: Tag names a selector can match without any attribute.
+_BARE_TAGS = frozenset(n for n, c, i in _SELECTORS if n is not None and c is None and i is None)
+#: When every selector names its tag, only those tags are visited.
+_TAG_NAMES = () if any(n is None for n, _, _ in _SELECTORS) else tuple({n for n, _, _ in _SELECTORS})
 
 
 def _text_size(el) -> int:
@@ -229,9 +238,9 @@ def _container(root):
     # one walk over the elements for all the selectors (soupsieve's select() walked the tree once
     # per selector and was most of the time of a page)
     found: list[list] = [[] for _ in _SELECTORS]
-    for el in root.iter():
+    for el in root.iter(_TAG_NAMES or None):
         name = _name(el)
-        if name is None:
+        if name is None or not (el.attrib or name in _BARE_TAGS):
             continue
         classes = None
         for i, (sel_name, cls, ident) in enumerate(_SELECTORS):
@@ -261,10 +270,11 @@ _PARSER = None
 def _parse(text: str):
     global _PARSER
     if _PARSER is None:
-        _PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_comments=False)
+        # plain lxml elements: lxml.html's element-class lookup costs on every node visited
+        _PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=False)
     try:
-        return lxml_html.document_fromstring(text.encode("utf-8", "replace"), parser=_PARSER)
-    except (etree.ParserError, ValueError):  # nothing parseable (empty or only comments)
+        return etree.fromstring(text.encode("utf-8", "replace"), parser=_PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):  # nothing parseable
         return None
 
 
@@ -274,7 +284,7 @@ def parse_html(data: bytes) -> Layout:
     if root is None:
         return Layout(text="", rows=[])
     title_tag = next((el for el in root.iter("title")), None)
-    title = collapse(title_tag.text_content()) if title_tag is not None else ""
+    title = collapse("".join(title_tag.itertext())) if title_tag is not None else ""
     walker = _Walker()
     walker.walk(_container(root))
     walker.flush()
