@@ -7,7 +7,9 @@ its preceding labels match, in the context of the current row group
 run has more or fewer cells than the template's columns (merged cells, a
 lost leading empty cell), every way of trimming empty end cells or padding
 blanks is tried; if they disagree on any number the row is null and a check
-records why — we never guess.
+records why — we never guess. A row whose numbers arrived glued into one digit
+string is decoded by `glued.py` under the template's arithmetic (`checks.py`)
+and the numbers the prose states (`narrative.py`).
 """
 from __future__ import annotations
 
@@ -15,16 +17,15 @@ from dataclasses import dataclass, field, replace
 
 from harvester.errors import NotAReport
 from harvester.extract import labels as L
-from harvester.extract.cells import Reading, norm_label, read_value
-from harvester.extract.cells import nfkc
+from harvester.extract.cells import Reading, nfkc, norm_label, read_value
 from harvester.extract.checks import (TABLE4_FLAT, UNKNOWN, Accept, narrative_checks, run_checks,
                                       stated_constraints, table3_constraints, table3_row_sum, table4_group_sums)
 from harvester.extract.glued import Constraint, glued_text, readings, solve
-from harvester.extract.narrative import Statement, statements
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.level import agency_level
 from harvester.extract.match import best_match
 from harvester.extract.metadata import read_metadata
+from harvester.extract.narrative import Statement, statements
 from harvester.extract.record import CellValue, Check, ReportRecord
 
 _BLANK = Cell("")
@@ -33,7 +34,8 @@ for _tpl in L.TABLE2.values():
     for _key, (_labels, _cols) in _tpl.items():
         _T2_LABELS[_key] = tuple(dict.fromkeys(_T2_LABELS.get(_key, ()) + _labels))
 _GROUP_LABELS = {g: (label,) for g, label in L.TABLE3_GROUPS.items()}
-_T4_ANCHORS = {norm_label(a) for a in L.TABLE4_ANCHORS}
+_T4_ANCHORS = tuple(norm_label(a) for a in L.TABLE4_ANCHORS)
+_MARKERS = {tpl: tuple(norm_label(m) for m in markers) for tpl, markers in L.TEMPLATE_MARKERS.items()}
 _T4_WIDTH = len(L.TABLE4_GROUPS) * len(L.TABLE4_COLUMNS)
 #: Words naming a table-4 group in a header (most specific first).
 _T4_GROUP_MARKERS = (("复议后起诉", "litigation_after_review"), ("未经复议", "litigation_direct"),
@@ -115,10 +117,9 @@ def _runs(row: list[Cell]) -> list[tuple[list[Cell], list[Cell]]]:
         if cell.unreadable or read_value(cell.text) is not None or glued_text(cell.text):
             values.append(cell)
         else:
-            if values or labels:
-                if values:
-                    out.append((labels, values))
-                    labels, values = [], []
+            if values:
+                out.append((labels, values))
+                labels, values = [], []
             labels.append(cell)
     out.append((labels, values))
     return out
@@ -127,10 +128,9 @@ def _runs(row: list[Cell]) -> list[tuple[list[Cell], list[Cell]]]:
 def _consume(scan: _Scan, labels: list[Cell], values: list[Cell]) -> None:
     for cell in labels:
         n = norm_label(cell.text)
-        for tpl, markers in L.TEMPLATE_MARKERS.items():
-            scan.markers[tpl] += any(norm_label(m) in n for m in markers)
-        if scan.t4 is None and (n in _T4_ANCHORS or n.startswith(tuple(_T4_ANCHORS)) and len(n) <= 12
-                                or ("行政复议" in n and "结果维持" in n)):
+        for tpl, markers in _MARKERS.items():
+            scan.markers[tpl] += any(m in n for m in markers)
+        if scan.t4 is None and (n.startswith(_T4_ANCHORS) and len(n) <= 12 or ("行政复议" in n and "结果维持" in n)):
             scan.t4_armed = True  # a cell 行政复议, or (glued text) the whole header run
         group, score = best_match(cell.text, _GROUP_LABELS)
         if group and score >= 0.99:
