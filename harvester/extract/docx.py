@@ -74,13 +74,24 @@ def _para_text(p) -> str:
 
 
 def _table(tbl, rows: list[list[Cell]]) -> None:
+    tc_tag, tcpr_tag, vmerge_tag, tbl_tag, p_tag, val = (
+        _Q["tc"], _Q["tcPr"], _Q["vMerge"], _Q["tbl"], _Q["p"], _Q["val"])
     for tr in tbl.iterchildren(_Q["tr"]):
         row: list[Cell] = []
-        for tc in tr.iterchildren(_Q["tc"]):
-            vmerge = tc.find(f"{_Q['tcPr']}/{_Q['vMerge']}")
-            if vmerge is not None and vmerge.get(_Q["val"], "continue") != "restart":
+        for tc in tr.iterchildren(tc_tag):
+            # one pass over the cell's children: properties, paragraphs, nested tables
+            paras, inner, copy = [], [], False
+            for child in tc:
+                tag = child.tag
+                if tag == p_tag:
+                    paras.append(child)
+                elif tag == tbl_tag:
+                    inner.append(child)
+                elif tag == tcpr_tag:
+                    vmerge = child.find(vmerge_tag)
+                    copy = vmerge is not None and vmerge.get(val, "continue") != "restart"
+            if copy:
                 continue  # a copy of the cell above
-            inner = tc.findall(_Q["tbl"])
             if inner:
                 if row:
                     rows.append(row)
@@ -89,7 +100,7 @@ def _table(tbl, rows: list[list[Cell]]) -> None:
                     _table(t, rows)
                 continue
             text = ""
-            for p in tc.iterchildren(_Q["p"]):
+            for p in paras:
                 text = _join(text, _para_text(p))
             row.append(Cell(text))
         if row:

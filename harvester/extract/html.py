@@ -10,6 +10,7 @@ cells' paragraphs and inner tables are emitted in order instead.
 from __future__ import annotations
 
 import re
+import threading
 
 from lxml import etree
 
@@ -264,16 +265,16 @@ def _container(root):
     return body if body is not None else root
 
 
-_PARSER = None
+_LOCAL = threading.local()  # an lxml parser must not be used by two threads at once
 
 
 def _parse(text: str):
-    global _PARSER
-    if _PARSER is None:
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
         # plain lxml elements: lxml.html's element-class lookup costs on every node visited
-        _PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=False)
+        parser = _LOCAL.parser = etree.HTMLParser(encoding="utf-8", remove_comments=False)
     try:
-        return etree.fromstring(text.encode("utf-8", "replace"), parser=_PARSER)
+        return etree.fromstring(text.encode("utf-8", "replace"), parser=parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):  # nothing parseable
         return None
 
