@@ -1,7 +1,7 @@
 """Group documents into reports: one agency, one year, one report.
 
 Two documents are the same report when their normalized agency names (NFKC,
-all whitespace removed) and years are equal: a detail page and its PDF attachment,
+all whitespace removed; outer divisions aside, see `same_agency`) and years are equal: a detail page and its PDF attachment,
 or one report published at two URLs. An attachment that printed no agency or
 year of its own inherits the missing field from its parent document (the page it
 was linked from, `documents.parent_document_id`, resolved from `parent_url` here
@@ -45,6 +45,33 @@ def normalize_agency(name: str | None) -> str | None:
         return None
     norm = _SPACE.sub("", unicodedata.normalize("NFKC", name))
     return norm or None
+
+
+def same_agency(names) -> dict[str, str]:
+    """Map each normalized agency name to the one name its agency is filed under.
+
+    One agency prints its name with or without the outer divisions (临淄区人民政府办公室 one
+    year, 淄博市临淄区人民政府办公室 the next). Names that agree from the innermost division on
+    are one agency, filed under the longest form — unless they name different outer divisions
+    (北京市朝阳区… and 长春市朝阳区…): then each stays apart, and the bare 朝阳区… too, since
+    which one it means cannot be told.
+    """
+    from harvester.extract.level import split_division_prefix
+
+    by_short: dict[str, set[str]] = defaultdict(set)
+    for name in set(names):
+        by_short[split_division_prefix(name)[1]].add(name)
+    out: dict[str, str] = {}
+    for short, group in by_short.items():
+        prefixes = {split_division_prefix(n)[0] for n in group} - {""}
+        # one outer division chain (each a suffix of the longest, e.g. 淄博市 within 山东省淄博市)
+        longest = max(prefixes, key=len, default="")
+        if all(longest.endswith(p) for p in prefixes):
+            target = max(group, key=len)
+            out.update({n: target for n in group})
+        else:
+            out.update({n: n for n in group})
+    return out
 
 
 @dataclass
@@ -106,6 +133,9 @@ def _link(s: Session) -> LinkStats:
             continue
         keys[doc.id] = (norm, agency.strip(), year)
     stats.linked = len(keys)
+    same = same_agency(n for n, _, _ in keys.values())
+    displays = {n: d for n, d, _ in keys.values()}
+    keys = {doc_id: (same[n], displays[same[n]], y) for doc_id, (n, _, y) in keys.items()}
 
     agency_ids = _ensure_agencies(s, keys)
     report_ids, stats.reports_created = _ensure_reports(s, {(agency_ids[n], y) for n, _, y in keys.values()})

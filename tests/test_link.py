@@ -128,3 +128,33 @@ def test_agency_names_are_compared_after_nfkc_and_without_whitespace() -> None:
     assert normalize_agency(" 临淄区 人民政府\u3000办公室\n") == "临淄区人民政府办公室"
     assert normalize_agency("临淄区人民政府办公室（临淄区）") == normalize_agency("临淄区人民政府办公室(临淄区)")
     assert normalize_agency("  ") is None
+
+
+def _seed_as(tmp_path, title_lines: str, year: int, name: str):
+    text = (SEED_000.read_text(encoding="utf-8").replace("2023", str(year)).split("\n", 2)[2])
+    path = tmp_path / name
+    path.write_text(title_lines + "\n" + text, encoding="utf-8")
+    return path
+
+
+def test_agency_printed_with_and_without_its_city_is_one_agency_across_years(store, tmp_path):
+    a = _seed_as(tmp_path, "临淄区人民政府办公室\n2022年政府信息公开工作年度报告", 2022, "a.txt")
+    b = _seed_as(tmp_path, "淄博市临淄区人民政府办公室\n2023年政府信息公开工作年度报告", 2023, "b.txt")
+    c = _seed_as(tmp_path, "山东省淄博市临淄区人民政府办公室\n2024年政府信息公开工作年度报告", 2024, "c.txt")
+    for p in (a, b, c):
+        store.add_document(p.as_uri(), p.read_bytes())
+    store.link()
+    with store.session() as s:
+        agencies = s.execute(select(Agency.name).join(Report, Report.agency_id == Agency.id)).scalars().all()
+    assert sorted(agencies) == ["山东省淄博市临淄区人民政府办公室"] * 3
+
+
+def test_same_district_name_in_two_cities_stays_two_agencies_and_the_bare_name_a_third(store, tmp_path):
+    for i, (title, year) in enumerate([("北京市朝阳区人民政府", 2021), ("长春市朝阳区人民政府", 2022),
+                                       ("朝阳区人民政府", 2023)]):
+        p = _seed_as(tmp_path, f"{title}\n{year}年政府信息公开工作年度报告", year, f"{i}.txt")
+        store.add_document(p.as_uri(), p.read_bytes())
+    store.link()
+    with store.session() as s:
+        names = s.execute(select(Agency.name).join(Report, Report.agency_id == Agency.id)).scalars().all()
+    assert sorted(names) == ["北京市朝阳区人民政府", "朝阳区人民政府", "长春市朝阳区人民政府"]

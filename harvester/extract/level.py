@@ -37,3 +37,14 @@ def agency_level(name: str | None) -> str | None:
             lvl in ("county", "township") for _, lvl in found):
         return "province"
     return deepest
+
+
+def split_division_prefix(name: str) -> tuple[str, str]:
+    """("淄博市", "临淄区人民政府办公室") for 淄博市临淄区人民政府办公室: the outer divisions named before the
+    innermost one, and the name from the innermost division on. ("", name) when there is no outer one."""
+    ends = sorted({m.end() for pattern, _ in _DIVISIONS for m in pattern.finditer(name)})
+    ends = [e for e in ends if e < len(name)]
+    if len(ends) < 2:
+        return "", name
+    cut = ends[-2]
+    return name[:cut], name[cut:]
