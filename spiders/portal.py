@@ -135,7 +135,6 @@ class PortalSpider(scrapy.Spider):
     # ---------------------------------------------------------------- errors
     def on_error(self, failure):
         request = failure.request
-        meta = request.meta
         stats = self.crawler.stats
         if failure.check(HttpError):
             resp = failure.value.response

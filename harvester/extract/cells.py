@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from harvester.extract.labels import BLANK_MARKS, UNITS
 
@@ -29,6 +30,7 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+@lru_cache(maxsize=65536)
 def read_value(raw: str, *, as_string: bool = False, decimals: bool = True) -> Reading | None:
     """Read a cell as a value, or return None when the cell is a label (not a number or blank)."""
     text = _SPACES.sub("", nfkc(raw))
@@ -52,6 +54,7 @@ def is_value(raw: str) -> bool:
     return read_value(raw) is not None
 
 
+@lru_cache(maxsize=65536)
 def norm_label(text: str) -> str:
     """Label as compared: NFKC, numbering prefixes and punctuation and spaces removed."""
     text = _SPACES.sub("", nfkc(text))

@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Callable
 
 from harvester.extract import labels as L
-from harvester.extract.glued import Constraint, Reading
+from harvester.extract.glued import Constraint
 from harvester.extract.narrative import Statement
 from harvester.extract.record import Check
 
 _PARTS = L.TABLE3_COLUMNS[:-1]
 #: Table 4 as one printed run: "review.upheld" … "litigation_after_review.total".
 TABLE4_FLAT = tuple(f"{g}.{c}" for g in L.TABLE4_GROUPS for c in L.TABLE4_COLUMNS)
-Accept = Callable[[Reading], bool]
 
 
 class _Unknown:
@@ -75,14 +74,6 @@ def _holds(fn: Callable[[], bool]) -> bool:
         return fn()
     except (_Skip, KeyError):
         return True  # a value it needs is unknown or the row is not printed: nothing to say
-
-
-def table3_row_sum(r: Reading) -> bool:
-    return _holds(lambda: sum(_v(x) for x in r[:6]) == _v(r[6]))
-
-
-def table4_group_sums(r: Reading) -> bool:
-    return _holds(lambda: all(sum(_v(x) for x in r[i:i + 4]) == _v(r[i + 4]) for i in (0, 5, 10)))
 
 
 def table3_constraints(rows: list[str]) -> list[Constraint]:

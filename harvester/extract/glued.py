@@ -10,7 +10,7 @@ that fits agrees on it: otherwise it is null and a check says why.
 from __future__ import annotations
 
 import re
-from itertools import combinations, product
+from itertools import product
 from math import prod
 from typing import Callable, Iterable
 
@@ -34,44 +34,58 @@ def glued_text(text: str) -> str | None:
     return squeezed if _GLUED.fullmatch(squeezed) else None
 
 
-def _cuts(text: str, k: int) -> list[tuple[int, ...]]:
-    """Every way to cut `text` into exactly k integers."""
-    out: list[tuple[int, ...]] = []
+def readings(text: str, n: int, group: int | None = None, signed: frozenset[int] = frozenset()) -> list[Reading]:
+    """Every reading of `text` as n cells (some possibly blank).
 
-    def walk(pos: int, acc: list[int]) -> None:
+    `group`: the row is made of groups of this many cells whose last cell is the sum of the
+    others (7 for a table-3 row, 5 for each table-4 group); readings that break it are not
+    produced. `signed`: the columns that may hold a negative value (本年增/减). Cells are filled
+    left to right, each blank or the next value of the string; a memo of which (cell, position,
+    partial sum) states can still complete keeps the search to the readings that exist."""
+    from functools import lru_cache
+
+    def options(i: int, pos: int) -> list[tuple[int | None, int]]:
+        out: list[tuple[int | None, int]] = [(None, pos)]
+        for end in range(pos + 1, min(len(text), pos + MAX_DIGITS + (text[pos:pos + 1] == "-")) + 1):
+            part = text[pos:end]
+            if _PART.fullmatch(part) and (i in signed or not part.startswith("-")):
+                out.append((int(part), end))
+        return out
+
+    def step(i: int, gsum: int, value: int | None) -> int | None:
+        """The group's running sum after cell i, or None if cell i closes a group that does not add up."""
+        if group is None:
+            return 0
+        if (i + 1) % group == 0:
+            return 0 if (value or 0) == gsum else None
+        return gsum + (value or 0)
+
+    @lru_cache(maxsize=None)
+    def can(i: int, pos: int, gsum: int) -> bool:
+        if i == n:
+            return pos == len(text)
+        if len(text) - pos > (n - i) * (MAX_DIGITS + 1):
+            return False
+        return any((nxt_sum := step(i, gsum, v)) is not None and can(i + 1, nxt, nxt_sum) for v, nxt in options(i, pos))
+
+    out: list[Reading] = []
+    acc: list[int | None] = []
+
+    def walk(i: int, pos: int, gsum: int) -> None:
         if len(out) >= MAX_READINGS:
             return
-        if len(acc) == k:
-            if pos == len(text):
-                out.append(tuple(acc))
+        if i == n:
+            out.append(tuple(acc))
             return
-        if len(text) - pos < k - len(acc):
-            return
-        for end in range(pos + 1, min(len(text), pos + MAX_DIGITS + (text[pos] == "-")) + 1):
-            part = text[pos:end]
-            if _PART.fullmatch(part):
-                acc.append(int(part))
-                walk(end, acc)
+        for value, nxt in options(i, pos):
+            nxt_sum = step(i, gsum, value)
+            if nxt_sum is not None and can(i + 1, nxt, nxt_sum):
+                acc.append(value)
+                walk(i + 1, nxt, nxt_sum)
                 acc.pop()
 
-    walk(0, [])
-    return out
-
-
-def readings(text: str, n: int, accept: Callable[[Reading], bool] = lambda r: True) -> list[Reading]:
-    """Every reading of `text` as n cells (some possibly blank) that `accept` admits."""
-    out: list[Reading] = []
-    for k in range(n, 0, -1):
-        for parts in _cuts(text, k):
-            for printed in combinations(range(n), k):
-                row: list[int | None] = [None] * n
-                for pos, value in zip(printed, parts):
-                    row[pos] = value
-                reading = tuple(row)
-                if accept(reading):
-                    out.append(reading)
-                    if len(out) >= MAX_READINGS:
-                        return out
+    if can(0, 0, 0):
+        walk(0, 0, 0)
     return out
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from harvester.errors import NotAReport
 from harvester.extract import labels as L
 from harvester.extract.cells import Reading, nfkc, norm_label, read_value
-from harvester.extract.checks import (TABLE4_FLAT, UNKNOWN, Accept, narrative_checks, run_checks,
-                                      stated_constraints, table3_constraints, table3_row_sum, table4_group_sums)
+from harvester.extract.checks import (TABLE4_FLAT, UNKNOWN, narrative_checks, run_checks, stated_constraints,
+                                      table3_constraints)
 from harvester.extract.glued import Constraint, glued_text, readings, solve
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.level import agency_level
@@ -289,7 +289,7 @@ def _glued(values: list[Cell] | None, n: int) -> str | None:
 
 
 def _build_rows(table: str, spec: dict[str, tuple[str, ...]], found: dict[str, list[Cell]],
-                cells: list[CellValue], notes: list[Check], accept: dict[str, Accept],
+                cells: list[CellValue], notes: list[Check], group: int | None,
                 constraints: list[Constraint]) -> dict[str, dict[str, object]]:
     """Rows of one table: printed cells read as printed; glued digit strings decoded by the
     readings that satisfy `accept` (the row's own arithmetic) and `constraints` (across rows)."""
@@ -303,8 +303,7 @@ def _build_rows(table: str, spec: dict[str, tuple[str, ...]], found: dict[str, l
             out[key] = _fill(table, key, columns, found.get(key), cells, notes)
     if not glued:
         return out
-    options = {key: readings(text, len(spec[key]), _signs_ok(spec[key], accept.get(key, _any)))
-               for key, text in glued.items()}
+    options = {key: readings(text, len(spec[key]), group, _signed(spec[key])) for key, text in glued.items()}
     fixed = {key: tuple(UNKNOWN if v is None else v for v in out[key].values()) for key in out}
     survivors, _ = solve({**{k: [v] for k, v in fixed.items()}, **options}, constraints)
     for key, text in glued.items():
@@ -331,20 +330,15 @@ def _build_rows(table: str, spec: dict[str, tuple[str, ...]], found: dict[str, l
     return {key: out[key] for key in spec}
 
 
-def _any(reading) -> bool:
-    return True
-
-
-def _signs_ok(columns: tuple[str, ...], accept: Accept) -> Accept:
+def _signed(columns: tuple[str, ...]) -> frozenset[int]:
     """Only a column that may be negative (本年增/减) takes a value glued after a minus sign."""
-    unsigned = [i for i, col in enumerate(columns) if col.rsplit(".", 1)[-1] not in L.SIGNED_COLUMNS]
-    return lambda r: all(r[i] is None or r[i] >= 0 for i in unsigned) and accept(r)
+    return frozenset(i for i, col in enumerate(columns) if col.rsplit(".", 1)[-1] in L.SIGNED_COLUMNS)
 
 
 def _build_table2(scan: _Scan, template: str, cells: list[CellValue], notes: list[Check],
                   stated: list[Statement]) -> dict:
     spec = {key: cols for key, (_labels, cols) in L.TABLE2[template].items()}
-    return _build_rows("table2", spec, scan.t2, cells, notes, {}, stated_constraints("table2", spec, stated))
+    return _build_rows("table2", spec, scan.t2, cells, notes, None, stated_constraints("table2", spec, stated))
 
 
 def _build_table3(scan: _Scan, template: str, cells: list[CellValue], notes: list[Check],
@@ -354,9 +348,8 @@ def _build_table3(scan: _Scan, template: str, cells: list[CellValue], notes: lis
         i = rows.index("other.no_correction")
         rows[i:i + 3] = ["other"]
     spec = {key: L.TABLE3_COLUMNS for key in rows}
-    accept = {key: table3_row_sum for key in rows}
     constraints = table3_constraints(rows) + stated_constraints("table3", spec, stated)
-    return _build_rows("table3", spec, scan.t3, cells, notes, accept, constraints)
+    return _build_rows("table3", spec, scan.t3, cells, notes, len(L.TABLE3_COLUMNS), constraints)
 
 
 def _build_table4(values: list[Cell], cells: list[CellValue], notes: list[Check],
@@ -364,8 +357,8 @@ def _build_table4(values: list[Cell], cells: list[CellValue], notes: list[Check]
     """Table 4 is read as one run of fifteen numbers in printed order (three groups of five)."""
     spec = {"table4": TABLE4_FLAT}
     mine: list[CellValue] = []
-    flat = _build_rows("table4", spec, {"table4": values}, mine, notes,
-                       {"table4": table4_group_sums}, stated_constraints("table4", spec, stated))["table4"]
+    flat = _build_rows("table4", spec, {"table4": values}, mine, notes, len(L.TABLE4_COLUMNS),
+                       stated_constraints("table4", spec, stated))["table4"]
     for c in mine:  # "table4" / "review.total" → "review" / "total"
         group, col = c.column.split(".")
         cells.append(replace(c, row=group, column=col))

@@ -218,7 +218,6 @@ def _path_edges(obj, matrix, top: float, left: float, edges: list[dict]) -> None
     raw = obj
     x = ctypes.c_float()
     y = ctypes.c_float()
-    pts: list[tuple[float, float]] = []
     start: tuple[float, float] | None = None
 
     def add(p, q):
