@@ -20,6 +20,7 @@ from harvester.errors import CorruptDocument, EmptyDocument, EncryptedDocument, 
 from harvester.extract.html import collapse
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.settings import DEFAULT, ExtractSettings
+from harvester.extract.text import split_spaced
 
 #: Words that only the standard tables print; a page holding any of them gets table finding.
 TABLE_MARKERS: tuple[str, ...] = (
@@ -87,13 +88,13 @@ def _has_markers(text: str) -> bool:
     return any(m in squeezed for m in TABLE_MARKERS)
 
 
-def _text_rows(text: str, page_no: int) -> list[list[Cell]]:
-    rows = []
-    for line in text.split("\n"):
-        line = collapse(line)
-        if line:
-            rows.append([Cell(line, page=page_no)])
-    return rows
+def _text_cells(text: str, page_no: int) -> list[Cell]:
+    """The text of a page without ruled tables, as one stream of cells. A table printed without
+    ruling lines comes as lines "规章 0 0 0", cut into label and values; its long labels wrap and
+    push a row's last value onto the next line, so line ends are not row ends: the interpreter
+    reads the stream like a one-cell-per-line dump."""
+    lines = (collapse(raw) for raw in text.split("\n"))
+    return [Cell(token, page=page_no) for line in lines if line for token in split_spaced(line)]
 
 
 def _inside(obj: dict, boxes: list[tuple[float, float, float, float]]) -> bool:
@@ -373,17 +374,24 @@ def parse_pdf(data: bytes, settings: ExtractSettings = DEFAULT) -> Layout:
                 if "password" in str(exc).lower() or "encrypt" in type(exc).__name__.lower():
                     raise EncryptedDocument(f"the PDF is encrypted: {exc}") from exc
                 raise CorruptDocument(f"unreadable PDF: {type(exc).__name__}: {exc}") from exc
+        stream: list[Cell] = []  # consecutive pages without ruled tables read as one stream
         for i, text in enumerate(texts):
+            if i not in ocr_rows and i not in table_rows and not (plumber is not None and i in fallback):
+                stream.extend(_text_cells(text, i + 1))
+                continue
+            if stream:
+                rows.append(stream)
+                stream = []
             if i in ocr_rows:
                 rows.extend(ocr_rows[i])
             elif i in table_rows:
                 rows.extend(table_rows[i])
-            elif plumber is not None and i in fallback:
+            else:
                 page = plumber.pages[i]
                 rows.extend(_table_page_rows(page, i + 1))
                 page.close()  # drop pdfminer's parsed objects: memory stays flat on long documents
-            else:
-                rows.extend(_text_rows(text, i + 1))
+        if stream:
+            rows.append(stream)
     finally:
         if plumber is not None:
             plumber.close()
