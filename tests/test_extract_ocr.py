@@ -83,3 +83,13 @@ def test_low_confidence_value_cell_is_null_not_a_guess():
 def test_ocr_turned_off_leaves_a_scan_as_an_empty_document_error():
     record = extract((FIX / "derived" / "seed004_scanned.pdf").read_bytes(), settings=ExtractSettings(ocr=False))
     assert record.error.kind == "empty" and "OCR is turned off" in record.error.message
+
+
+def test_pdf_with_text_pages_and_image_only_table_pages_ocrs_only_the_images():
+    record = extract((FIX / "derived_scan" / "seed000_mixed.pdf").read_bytes(), source="mixed.pdf")
+    assert record.error is None and record.pages == 5
+    wrong, null = _wrong_and_null(record)
+    assert wrong == [] and null == []
+    by_page = {c.page: c for c in record.cells if c.value is not None}
+    assert by_page[3].confidence is None  # table 2: text layer, read as printed
+    assert by_page[4].confidence is not None and by_page[5].confidence is not None  # scanned: OCR
