@@ -70,7 +70,14 @@ def extract(data: bytes, source: str = "<bytes>", media_type: str | None = None,
         layout = front_end(data, settings) if record.media_type in _TAKES_SETTINGS else front_end(data)
         interpret(layout, record)
     except ExtractError as exc:
-        record.error = ExtractionError(exc.kind, str(exc))
+        _failed(record, ExtractionError(exc.kind, str(exc)))
     except Exception as exc:  # a library choking on hostile input must not stop a crawl
-        record.error = ExtractionError("extract_failed", f"{type(exc).__name__}: {exc}")
+        _failed(record, ExtractionError("extract_failed", f"{type(exc).__name__}: {exc}"))
     return record
+
+
+def _failed(record: ReportRecord, error: ExtractionError) -> None:
+    """A failed document keeps its metadata and text but no half-built tables."""
+    record.error = error
+    record.template = record.table2 = record.table3 = record.table4 = None
+    record.cells, record.blank_cells, record.checks = [], [], []
