@@ -183,3 +183,13 @@ def test_spaced_numbers_are_not_mistaken_for_glued_digits():
 
     layout = parse_text("规章 0 0 0\n行政规范性文件 4 0 21\n".encode())
     assert [c.text for c in layout.rows[0]] == ["规章", "0", "0", "0", "行政规范性文件", "4", "0", "21"]
+
+
+def test_number_stated_in_prose_decides_a_glued_table2_row():
+    # "4021" alone reads 4|0|21, 40|2|1, 402|1|_, …; the prose says 本年度制发4件: only 4|0|21 fits
+    text = ("某某区人民政府办公室\n2023年政府信息公开工作年度报告\n本年度制发4件规范性文件。\n"
+            "第二十条第（一）项信息内容本年制发件数本年废止件数现行有效件数规章000行政规范性文件4021\n"
+            "第二十条第（五）项信息内容本年处理决定数量行政许可0\n")
+    record = extract(text.encode())
+    assert record.table2["normative_docs"] == {"issued": 4, "repealed": 0, "in_force": 21}
+    assert any(c.rule == "narrative.normative_docs" and c.ok for c in record.checks)

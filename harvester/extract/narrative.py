@@ -46,6 +46,7 @@ PATTERNS: list[tuple[re.Pattern[str], str, tuple[str, ...], str]] = [(re.compile
     (rf"不予处理{N}[件条]", "table3", ("not_processed.*",), "total"),
     (rf"其他处理{N}[件条]", "table3", ("other.*",), "total"),
     (rf"制发(?:行政)?规范性文件{N}件", "table2", ("normative_docs",), "issued"),
+    (rf"本年度?(?:共)?制发{N}件", "table2", ("normative_docs",), "issued"),
     (rf"规范性文件{N}件[^。]{{0,6}}废止{N}件", "table2", ("normative_docs",), "repealed"),
     (rf"现行有效(?:行政)?规范性文件{N}件", "table2", ("normative_docs",), "in_force"),
     (rf"{N}件(?:涉及政府信息公开(?:工作)?的)?行政复议", "table4", ("review",), "total"),
