@@ -14,14 +14,22 @@ def test_page_that_is_not_a_report_gives_not_a_report():
     assert "办事指南" in record.text  # the text is still kept
 
 
-def test_ofd_file_gives_unsupported_format_naming_why():
+def test_minimal_ofd_without_pages_gives_a_corrupt_error_naming_what_is_missing():
+    ns = 'xmlns:ofd="http://www.ofdspec.org/2016"'
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("OFD.xml", '<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"/>')
+        z.writestr("OFD.xml", f"<ofd:OFD {ns}/>")
     record = extract(buf.getvalue(), source="report.ofd")
     assert record.media_type == "application/ofd"
-    assert record.error.kind == "unsupported_format" and "OFD" in record.error.message
-    assert "archived" in record.error.message
+    assert record.error.kind == "corrupt" and "DocRoot" in record.error.message
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("OFD.xml", f"<ofd:OFD {ns}><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot>"
+                              "</ofd:DocBody></ofd:OFD>")
+        z.writestr("Doc_0/Document.xml", f"<ofd:Document {ns}><ofd:CommonData/><ofd:Pages/></ofd:Document>")
+    record = extract(buf.getvalue(), source="report.ofd")
+    assert record.error.kind == "corrupt" and "no pages" in record.error.message
+    assert record.table3 is None
 
 
 def test_plain_zip_asks_to_unpack_it():

@@ -38,7 +38,7 @@ def test_golden_file_has_no_wrong_cell_and_nulls_only_where_a_check_explains(ent
 def test_every_fixture_with_report_tables_is_in_the_golden_set():
     listed = {e["path"] for e in MANIFEST}
     for folder in ("seeds", "derived", "derived_office", "derived_text", "derived_flat", "derived_scan",
-                   "derived_quirks"):
+                   "derived_quirks", "derived_ofd"):
         for path in (HERE / "fixtures" / folder).iterdir():
             if path.suffix in {".py", ".md"} or "encrypted" in path.name or path.name.startswith(("seed004_scanned", "pre2019")):
                 continue

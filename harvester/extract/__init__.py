@@ -31,10 +31,10 @@ _FRONT_ENDS: dict[str, str] = {
     _sniff.PNG: "harvester.extract.ocr:parse_image",
     _sniff.JPEG: "harvester.extract.ocr:parse_image",
     _sniff.GIF: "harvester.extract.ocr:parse_image",
+    _sniff.OFD: "harvester.extract.ofd:parse_ofd",
 }
 #: Why a format has no extractor, in words a user can act on.
 _UNSUPPORTED: dict[str, str] = {
-    _sniff.OFD: "OFD (GB/T 33190) is not read yet: the only Python reader (easyofd) depends on AGPL PyMuPDF",
     _sniff.ZIP: "a zip archive: unpack it and ingest its files",
     _sniff.BINARY: "unrecognised binary content",
 }

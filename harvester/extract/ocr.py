@@ -145,7 +145,15 @@ def page_rows(image, page: int, settings: ExtractSettings = DEFAULT, scale: floa
     boxes = [b for b in read_boxes(image) if b.text]
     gray = np.asarray(image.convert("L"))
     horiz, vert = ruling_lines(gray)
-    h, w = gray.shape
+    return grid_rows(boxes, horiz, vert, page, settings, scale)
+
+
+def grid_rows(boxes: list[Box], horiz: np.ndarray, vert: np.ndarray, page: int,
+              settings: ExtractSettings = DEFAULT, scale: float = 1.0) -> list[list[Cell]]:
+    """Text boxes + masks of horizontal and vertical ruling lines (same pixel grid) → rows of cells
+    (tables) and one-cell rows (prose), top to bottom. Used by OCR and by the OFD reader (vector
+    text and lines drawn into masks). Cell bboxes are pixel rectangles divided by `scale`."""
+    h, w = horiz.shape
     ys = _runs(horiz.sum(axis=1) >= 0.15 * w)
     items: list[tuple[float, list[Cell]]] = []
     used: set[int] = set()
