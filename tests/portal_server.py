@@ -1,6 +1,6 @@
 """Serve a saved portal tree on 127.0.0.1 for tests (see harvester/demo/server.py).
 
-    with serve() as srv:                       # tests/fixtures/portals, port 0
+    with serve() as srv:                       # harvester/demo/portals, port 0
         srv.host_map()  -> ["www.linzi.gov.cn=127.0.0.1:PORT", ...]
         srv.served("www.linzi.gov.cn")  -> [(method, host, path, status), ...]
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harvester.demo.server import ReplayServer, main
 
-PORTALS = Path(__file__).resolve().parent / "fixtures" / "portals"
+PORTALS = Path(__file__).resolve().parents[1] / "harvester" / "demo" / "portals"
 REGISTRY = PORTALS / "registry.toml"
 
 

@@ -96,7 +96,7 @@ def test_export_of_an_empty_database_writes_headers_only(store: Store, tmp_path:
 
 
 # ------------------------------------------------------------------ one report over several documents
-PORTALS = Path(__file__).resolve().parent / "fixtures" / "portals"
+PORTALS = Path(__file__).resolve().parents[1] / "harvester" / "demo" / "portals"
 # seed 000's TRS page with table 3 pasted as a picture: tables 2 and 4 are HTML
 PAGE_T2_T4 = PORTALS / "zibo-qxnb" / "www.zibo.gov.cn" / "gongkai" / "qxnb" / "202401" / "t20240122_2222222.html"
 SEED_000_PAGE = PORTALS / "linzi-zfxxgknb" / "www.linzi.gov.cn" / "zwgk" / "zfxxgknb" / "202401" / "t20240119_1234567.html"

@@ -111,7 +111,7 @@ def test_extra_files_from_option_and_environment_add_to_the_bundled_registry(tmp
 
 def test_bundled_and_test_registries_load():
     assert all(isinstance(p, Portal) for p in registry.load(use_env=False).values())
-    test_reg = registry.load([REPO / "tests/fixtures/portals/registry.toml"], include_default=False, use_env=False)
+    test_reg = registry.load([REPO / "harvester/demo/portals/registry.toml"], include_default=False, use_env=False)
     assert {p.cms for p in test_reg.values()} == {"trs", "hanweb", "generic"}
 
 

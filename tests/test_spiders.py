@@ -17,7 +17,7 @@ from harvester.errors import ConfigError
 from spiders import links as L
 from spiders.portal import PortalSpider
 
-PORTALS = Path(__file__).resolve().parent / "fixtures" / "portals"
+PORTALS = Path(__file__).resolve().parents[1] / "harvester" / "demo" / "portals"
 ITEM_KEYS = {"url", "final_url", "status", "content_type", "body", "portal_id", "parent_url", "fetch_error"}
 
 

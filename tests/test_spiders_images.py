@@ -14,7 +14,7 @@ from harvester import registry
 from spiders import links as L
 from spiders.portal import PortalSpider
 
-PORTALS = Path(__file__).resolve().parent / "fixtures" / "portals"
+PORTALS = Path(__file__).resolve().parents[1] / "harvester" / "demo" / "portals"
 ITEM_KEYS = {"url", "final_url", "status", "content_type", "body", "portal_id", "parent_url", "fetch_error"}
 ZIBO = "http://www.zibo.gov.cn/gongkai/qxnb/"
 ZIBO_PAGE = ZIBO + "202401/t20240122_2222222.html"
