@@ -32,7 +32,7 @@ def kind(path: str, media_type: str) -> str:
         return "flattened"
     if path.startswith("derived_scan/"):
         return "ocr"
-    return {"text/plain": "text", "text/html": "html", "application/pdf": "pdf", "application/x-ole-storage": "doc/wps/xls",
+    return {"text/plain": "text", "text/html": "html", "application/pdf": "pdf", "application/x-ole-storage": "doc/wps/xls", "application/ofd": "ofd",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx"}.get(media_type, media_type)
 
