@@ -76,3 +76,11 @@ def test_zip_that_is_not_a_docx_and_truncated_docx_give_clear_errors():
         z.writestr("word/document.xml", "<not-xml")
     broken = extract(buf.getvalue(), source="broken.docx")
     assert broken.error.kind == "corrupt"
+
+
+def test_docx_zip_bomb_is_refused_before_decompression():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", b"<" + b"a" * (20 * 1024 * 1024) + b">")
+    record = extract(buf.getvalue(), source="bomb.docx")
+    assert record.error.kind == "too_large" and "zip bomb" in record.error.message

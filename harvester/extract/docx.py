@@ -9,12 +9,12 @@ that table's rows (nested layout tables), and tables inside text boxes
 from __future__ import annotations
 
 import zipfile
-from io import BytesIO
 
 from lxml import etree
 
 from harvester.errors import CorruptDocument, EmptyDocument, TooLarge
 from harvester.extract.layout import Cell, Layout
+from harvester.extract.safezip import open_zip
 from harvester.extract.text import _join
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -25,10 +25,10 @@ MAX_XML_BYTES = 128 * 1024 * 1024
 
 
 def parse_docx(data: bytes) -> Layout:
+    archive = open_zip(data)  # refuses zip bombs before anything is decompressed
     try:
-        archive = zipfile.ZipFile(BytesIO(data))
         info = archive.getinfo("word/document.xml")
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except KeyError as exc:
         raise CorruptDocument(f"not a readable DOCX: {exc}") from exc
     if info.file_size > MAX_XML_BYTES:
         raise TooLarge(f"word/document.xml expands to {info.file_size} bytes")
