@@ -10,6 +10,7 @@ Files (UTF-8, or UTF-8 with BOM for Excel), column names are the spec's keys
   value for it, canonical first); ``document_id`` and ``source_url`` say where it was read.
 * ``table2.csv``, ``table3.csv``, ``table4.csv``: one row per report and row key,
   one column per column key of the table (union of both templates for table 2), merged too.
+* ``codebook.csv``: every row and column key with the templates that print it and its printed label.
 
 Values are written exactly as extracted (``value_text``); an unknown value is empty.
 """
@@ -29,22 +30,14 @@ from harvester.link import MergedCell, merged_cells
 if TYPE_CHECKING:
     from harvester.store import Store
 
-TABLE2_ROWS = ["regulations", "normative_docs", "licensing", "other_admin_services", "punishment", "coercion",
-               "fees", "procurement"]
-TABLE2_COLUMNS = ["issued", "repealed", "in_force", "new_made", "new_published", "total_published",
-                  "prev_year_items", "change", "decisions", "amount_10k_yuan", "items", "total_amount"]
-TABLE3_ROWS = ["new_received", "carried_over", "granted", "partially_granted",
-               "denied.state_secret", "denied.prohibited_by_law", "denied.three_safeties_one_stability",
-               "denied.third_party_rights", "denied.internal_affairs", "denied.process_info",
-               "denied.enforcement_case", "denied.inquiry",
-               "unable.not_held", "unable.needs_creation", "unable.unclear",
-               "not_processed.complaint", "not_processed.repeat", "not_processed.publication",
-               "not_processed.mass_repeat", "not_processed.confirmation",
-               "other.no_correction", "other.no_fee", "other.other", "other",
-               "total_processed", "carried_forward"]
-TABLE3_COLUMNS = ["natural_person", "commercial", "research", "social_org", "legal_service", "other", "total"]
-TABLE4_ROWS = ["review", "litigation_direct", "litigation_after_review"]
-TABLE4_COLUMNS = ["upheld", "corrected", "other", "pending", "total"]
+from harvester.extract import labels as L
+
+TABLE2_ROWS = list(L.TABLE2["2019"])  # the 2019 template has every table-2 row, in printed order
+TABLE2_COLUMNS = list(L.COLUMN_LABELS["table2"])
+TABLE3_ROWS = [*L.TABLE3_ROWS["2021"][:-2], "other", *L.TABLE3_ROWS["2021"][-2:]]
+TABLE3_COLUMNS = list(L.TABLE3_COLUMNS)
+TABLE4_ROWS = list(L.TABLE4_GROUPS)
+TABLE4_COLUMNS = list(L.TABLE4_COLUMNS)
 
 TABLES = {"table2": (TABLE2_ROWS, TABLE2_COLUMNS), "table3": (TABLE3_ROWS, TABLE3_COLUMNS),
           "table4": (TABLE4_ROWS, TABLE4_COLUMNS)}
@@ -143,7 +136,36 @@ def _export(s: Session, out: Path, bom: bool) -> ExportResult:
         ordered = sorted(wide, key=lambda k: (order[k[0]], _order(row_keys, k[1])))
         files[f"{table}.csv"] = _write(out / f"{table}.csv", encoding, header, (
             [rid, *meta[rid], r] + [wide[(rid, r)].get(c, "") for c in col_keys + extra] for rid, r in ordered))
+    files["codebook.csv"] = _write(out / "codebook.csv", encoding, CODEBOOK_HEADER, codebook())
     return ExportResult(out, files)
+
+
+CODEBOOK_HEADER = ["table", "kind", "key", "templates", "label"]
+
+
+def codebook() -> list[list[str]]:
+    """Every row and column key of the exports with the templates that print it and its printed label."""
+    out: list[list[str]] = []
+    for key in TABLE2_ROWS:
+        tpls = [t for t in ("2019", "2021") if key in L.TABLE2[t]]
+        out.append(["table2", "row", key, " ".join(tpls), L.TABLE2[tpls[0]][key][0][0]])
+    for key in TABLE2_COLUMNS:
+        tpls = [t for t in ("2019", "2021") if any(key in cols for _, cols in L.TABLE2[t].values())]
+        out.append(["table2", "column", key, " ".join(tpls), L.COLUMN_LABELS["table2"][key]])
+    for key in TABLE3_ROWS:
+        # the undivided （六）其他处理 row is the 2019 template's, and some 2021-template reports keep it
+        tpls = ["2019", "2021"] if key == "other" else [t for t in ("2019", "2021") if key in L.TABLE3_ROWS[t]]
+        if key in L.TABLE3_TOP:
+            label = L.TABLE3_TOP[key][0]
+        elif key in L.TABLE3_GROUPS:
+            label = f"{L.TABLE3_GROUPS[key]}（一行）"
+        else:
+            label = f"{L.TABLE3_GROUPS[key.split('.')[0]]}·{L.TABLE3_ITEMS[key][0]}"
+        out.append(["table3", "row", key, " ".join(tpls), label])
+    out += [["table3", "column", k, "2019 2021", L.COLUMN_LABELS["table3"][k]] for k in TABLE3_COLUMNS]
+    out += [["table4", "row", k, "2019 2021", L.TABLE4_GROUP_LABELS[k]] for k in TABLE4_ROWS]
+    out += [["table4", "column", k, "2019 2021", L.COLUMN_LABELS["table4"][k]] for k in TABLE4_COLUMNS]
+    return out
 
 
 def _blank(value: str | None) -> str:

@@ -91,7 +91,7 @@ def test_export_is_deterministic_and_bom_is_optional(store: Store, tmp_path: Pat
 
 def test_export_of_an_empty_database_writes_headers_only(store: Store, tmp_path: Path) -> None:
     result = export(store, tmp_path / "out")
-    assert set(result.files.values()) == {0}
+    assert {name for name, rows in result.files.items() if rows} == {"codebook.csv"}  # data files: headers only
     assert read(tmp_path / "out" / "reports.csv") == []
 
 
@@ -164,3 +164,19 @@ def test_cell_both_documents_print_comes_from_the_canonical_one_and_the_disagree
                                      ReportConflict.column_key, ReportConflict.canonical_value,
                                      ReportConflict.other_value)).all()
     assert conflicts == [(t2_doc, "table4", "review", "pending", "2", "3")]
+
+
+def test_codebook_lists_every_spec_key_with_its_printed_label(store: Store, tmp_path: Path) -> None:
+    import csv as _csv
+
+    from harvester.export import export
+
+    export(store, tmp_path / "out")
+    rows = list(_csv.DictReader((tmp_path / "out" / "codebook.csv").open(encoding="utf-8")))
+    keys = {(r["table"], r["kind"], r["key"]): r for r in rows}
+    assert keys[("table3", "row", "denied.state_secret")]["label"] == "不予公开·属于国家秘密"
+    assert keys[("table2", "row", "procurement")]["templates"] == "2019"
+    assert keys[("table2", "column", "amount_10k_yuan")]["templates"] == "2021"
+    assert keys[("table4", "row", "litigation_after_review")]["label"] == "行政诉讼·复议后起诉"
+    assert len([r for r in rows if r["table"] == "table3" and r["kind"] == "row"]) == 26
+    assert all(r["label"] for r in rows)

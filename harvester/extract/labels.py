@@ -107,6 +107,21 @@ TABLE4_COLUMNS = ("upheld", "corrected", "other", "pending", "total")
 #: A short cell printing exactly this starts table 4 (its first header cell).
 TABLE4_ANCHORS = ("行政复议",)
 
+#: Printed column headers, per table (for the export's codebook).
+COLUMN_LABELS: dict[str, dict[str, str]] = {
+    "table2": {"issued": "本年制发件数", "repealed": "本年废止件数", "in_force": "现行有效件数",
+               "new_made": "本年新制作数量", "new_published": "本年新公开数量", "total_published": "对外公开总数量",
+               "prev_year_items": "上一年项目数量", "change": "本年增/减", "decisions": "本年处理决定数量",
+               "amount_10k_yuan": "本年收费金额（单位：万元）", "items": "采购项目数量", "total_amount": "采购总金额"},
+    "table3": {"natural_person": "自然人", "commercial": "法人或其他组织·商业企业",
+               "research": "法人或其他组织·科研机构", "social_org": "法人或其他组织·社会公益组织",
+               "legal_service": "法人或其他组织·法律服务机构", "other": "法人或其他组织·其他", "total": "总计"},
+    "table4": {"upheld": "结果维持", "corrected": "结果纠正", "other": "其他结果", "pending": "尚未审结",
+               "total": "总计"},
+}
+TABLE4_GROUP_LABELS = {"review": "行政复议", "litigation_direct": "行政诉讼·未经复议直接起诉",
+                       "litigation_after_review": "行政诉讼·复议后起诉"}
+
 #: Printed marks that stand for an empty cell.
 BLANK_MARKS = {"", "/", "／", "\\", "—", "——", "－", "-", "--", "–", "无", "空", "×"}
 #: Units that may follow a number inside a cell.
