@@ -189,7 +189,8 @@ def crawl_command(
 def summary_line(stats: dict[str, Any]) -> str:
     g = stats.get
     return (f"crawl finished ({g('finish_reason')}): {g('harvester/detail_items', 0)} report pages, "
-            f"{g('harvester/attachment_items', 0)} attachments, {g('harvester/fetch_errors', 0)} fetch errors, "
+            f"{g('harvester/attachment_items', 0)} attachments (of which {g('harvester/image_items', 0)} table "
+            f"pictures), {g('harvester/fetch_errors', 0)} fetch errors, "
             f"{g('harvester/offsite_skipped', 0)} off-site links skipped, "
             f"{g('harvester/robots_forbidden', 0)} refused by robots.txt, "
             f"{g('downloader/request_count', 0)} requests")
