@@ -106,7 +106,7 @@ def _export(s: Session, out: Path, bom: bool) -> ExportResult:
 
     files: dict[str, int] = {}
     rows = []
-    for rid, agency, year, template, url, canon in reports:
+    for rid, agency, year, template, url, _canonical in reports:
         oks = checks.get(rid, [])
         rows.append([rid, agency, year, template or "", url or "", n_docs.get(rid, 0),
                      "" if not oks else ("true" if all(oks) else "false"), sum(not ok for ok in oks),

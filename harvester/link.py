@@ -62,7 +62,7 @@ def same_agency(names) -> dict[str, str]:
     for name in set(names):
         by_short[split_division_prefix(name)[1]].add(name)
     out: dict[str, str] = {}
-    for short, group in by_short.items():
+    for group in by_short.values():
         prefixes = {split_division_prefix(n)[0] for n in group} - {""}
         # one outer division chain (each a suffix of the longest, e.g. 淄博市 within 山东省淄博市)
         longest = max(prefixes, key=len, default="")

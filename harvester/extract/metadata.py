@@ -43,7 +43,7 @@ def read_metadata(text: str) -> Metadata:
     meta = Metadata()
     lines = _lines(text)
     head = lines[:40]
-    for i, line in enumerate(head):
+    for i in range(len(head)):
         title = _title_at(head, i)
         if title:
             meta.title = title
