@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harvester.extract import ExtractSettings, extract
+from harvester.extract.golden import expected, score
 from harvester.extract.interpret import interpret
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.record import ReportRecord
@@ -15,20 +16,12 @@ from harvester.extract.record import ReportRecord
 FIX = Path(__file__).parent / "fixtures"
 GOLDEN = json.loads((Path(__file__).parent / "goldens" / "seed_000.json").read_text(encoding="utf-8"))
 # the derived scan is made from the filled template, which prints 行政规范性文件 as 0 / blank / 16
-EXPECTED = {**GOLDEN, "table2": {**GOLDEN["table2"], "normative_docs": {"issued": 0, "repealed": 0, "in_force": 16}}}
+EXPECTED = expected(GOLDEN, {"table2.normative_docs": {"issued": 0, "repealed": 0, "in_force": 16}})
 
 
-def _wrong_and_null(record, tables=("table2", "table3", "table4")) -> tuple[list[str], list[str]]:
-    wrong, null = [], []
-    for t in tables:
-        for row, cols in EXPECTED[t].items():
-            for col, want in cols.items():
-                got = getattr(record, t)[row][col]
-                if got is None:
-                    null.append(f"{t}.{row}.{col}")
-                elif got != want:
-                    wrong.append(f"{t}.{row}.{col}: {got} != {want}")
-    return wrong, null
+def _wrong_and_null(record) -> tuple[list[str], list[str]]:
+    s = score(record.to_json(), EXPECTED)
+    return s.wrong, s.null
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,7 @@ from harvester.extract.layout import Layout
 from harvester.extract.record import ExtractionError, ReportRecord
 from harvester.extract.settings import DEFAULT, ExtractSettings
 
-__all__ = ["extract", "ExtractSettings", "ReportRecord", "MAX_BYTES"]
-
-#: Documents larger than this are recorded with a `too_large` error, not parsed (see ExtractSettings).
-MAX_BYTES = DEFAULT.max_bytes
+__all__ = ["extract", "ExtractSettings", "ReportRecord"]
 
 # media type -> "module:function" turning bytes into a Layout
 _FRONT_ENDS: dict[str, str] = {

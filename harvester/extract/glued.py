@@ -89,22 +89,16 @@ def readings(text: str, n: int, group: int | None = None, signed: frozenset[int]
     return out
 
 
-def num(v: int | None) -> int:
-    return 0 if v is None else v
-
-
-def solve(rows: dict[str, list[Reading]], constraints: Iterable[Constraint]
-          ) -> tuple[dict[str, list[Reading]], bool]:
+def solve(rows: dict[str, list[Reading]], constraints: Iterable[Constraint]) -> dict[str, list[Reading]]:
     """Keep, per row, the readings that take part in at least one choice satisfying every constraint.
 
-    Returns the surviving readings per row and whether the constraints were applied (False when no
-    choice satisfies them — the printed arithmetic is broken — or there are too many to try: then
-    each row keeps all its own readings)."""
+    When no choice satisfies them (the printed arithmetic is broken) or there are too many to try,
+    each row keeps all its own readings."""
     constraints = list(constraints)
     live = {k: v for k, v in rows.items() if v}
     names = list(live)
     if prod(len(v) for v in live.values()) > MAX_COMBINATIONS:
-        return live, False
+        return live
     kept: dict[str, set[Reading]] = {k: set() for k in names}
     for combo in product(*(live[k] for k in names)):
         choice = dict(zip(names, combo))
@@ -112,5 +106,5 @@ def solve(rows: dict[str, list[Reading]], constraints: Iterable[Constraint]
             for k, r in choice.items():
                 kept[k].add(r)
     if not any(kept.values()):
-        return live, False
-    return {k: [r for r in live[k] if r in kept[k]] for k in names}, True
+        return live
+    return {k: [r for r in live[k] if r in kept[k]] for k in names}

@@ -305,7 +305,7 @@ def _build_rows(table: str, spec: dict[str, tuple[str, ...]], found: dict[str, l
         return out
     options = {key: readings(text, len(spec[key]), group, _signed(spec[key])) for key, text in glued.items()}
     fixed = {key: tuple(UNKNOWN if v is None else v for v in out[key].values()) for key in out}
-    survivors, _ = solve({**{k: [v] for k, v in fixed.items()}, **options}, constraints)
+    survivors = solve({**{k: [v] for k, v in fixed.items()}, **options}, constraints)
     for key, text in glued.items():
         columns, source = spec[key], found[key][0]
         kept = survivors.get(key, [])
