@@ -11,8 +11,8 @@ request queue and one seen-set. See harvester/commands/crawl.py for the caveats.
 from __future__ import annotations
 
 BOT_NAME = "govreports-harvester"
-SPIDER_MODULES = ["spiders"]
-NEWSPIDER_MODULE = "spiders"
+SPIDER_MODULES = ["harvester.spiders"]
+NEWSPIDER_MODULE = "harvester.spiders"
 
 USER_AGENT = ("govreports-harvester/0.1 (+政府信息公开工作年度报告 collector; "
               "polite research crawler, obeys robots.txt)")
@@ -43,7 +43,7 @@ DOWNLOADER_MIDDLEWARES = {
     "harvester.hostmap.HostMapMiddleware": 740,
 }
 ITEM_PIPELINES = {
-    "pipelines.store.StorePipeline": 300,
+    "harvester.pipelines.store.StorePipeline": 300,
 }
 
 #: host -> "addr:port" entries ("host=addr:port"); see harvester.hostmap

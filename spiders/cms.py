@@ -22,7 +22,7 @@ from parsel import Selector
 from scrapy import FormRequest, Request
 from scrapy.http import TextResponse
 
-from spiders.links import NEXT_TEXT_RE
+from harvester.spiders.links import NEXT_TEXT_RE
 
 Link = tuple[str, str]
 

@@ -31,8 +31,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from harvester import registry as _registry
 from harvester.errors import ConfigError
-from spiders import links as L
-from spiders.cms import FAMILIES
+from harvester.spiders import links as L
+from harvester.spiders.cms import FAMILIES
 
 
 class PortalSpider(scrapy.Spider):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from harvester.db.models import Document
 from portal_server import PORTALS, REGISTRY, serve
-from spiders.cms import FAMILIES
+from harvester.spiders.cms import FAMILIES
 
 HARVESTER = Path(sys.executable).with_name("harvester")
 ENTRIES = tomllib.loads(REGISTRY.read_text(encoding="utf-8"))["portal"]

@@ -14,8 +14,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from harvester import registry
 from harvester.hostmap import HostMapMiddleware, parse_host_map
 from harvester.errors import ConfigError
-from spiders import links as L
-from spiders.portal import PortalSpider
+from harvester.spiders import links as L
+from harvester.spiders.portal import PortalSpider
 
 PORTALS = Path(__file__).resolve().parents[1] / "harvester" / "demo" / "portals"
 ITEM_KEYS = {"url", "final_url", "status", "content_type", "body", "portal_id", "parent_url", "fetch_error"}

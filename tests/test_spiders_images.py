@@ -11,8 +11,8 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
 from harvester import registry
-from spiders import links as L
-from spiders.portal import PortalSpider
+from harvester.spiders import links as L
+from harvester.spiders.portal import PortalSpider
 
 PORTALS = Path(__file__).resolve().parents[1] / "harvester" / "demo" / "portals"
 ITEM_KEYS = {"url", "final_url", "status", "content_type", "body", "portal_id", "parent_url", "fetch_error"}

@@ -47,7 +47,7 @@ SPIDER = textwrap.dedent('''
                    "body": None if failed else response.body, "portal_id": "loopback", "parent_url": parent,
                    "fetch_error": f"HTTP {response.status}" if failed else None}
 
-    process = CrawlerProcess({"ITEM_PIPELINES": {"pipelines.store.StorePipeline": 300},
+    process = CrawlerProcess({"ITEM_PIPELINES": {"harvester.pipelines.store.StorePipeline": 300},
                               "HARVESTER_DB_URL": db_url, "HARVESTER_DATA_DIR": data_dir,
                               "ROBOTSTXT_OBEY": False, "TELNETCONSOLE_ENABLED": False, "LOG_LEVEL": "INFO"})
     process.crawl(TinySpider)

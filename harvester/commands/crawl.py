@@ -4,7 +4,7 @@
     harvester crawl --all --db postgresql+psycopg://... --data-dir /srv/harvester
     harvester crawl linzi-zfxxgknb --host-map www.linzi.gov.cn=127.0.0.1:8080   # replay / tunnel
 
-Runs `spiders.portal.PortalSpider` with `harvester.crawl_settings` and the store
+Runs `harvester.spiders.portal.PortalSpider` with `harvester.crawl_settings` and the store
 pipeline (documents are archived, extracted and linked as they arrive; the run is
 recorded in `crawl_runs`). Fetch errors are recorded, not fatal; the exit code is 1
 only when the crawl itself broke (spider exceptions, logged errors, abnormal finish).
@@ -94,7 +94,7 @@ def run_crawl(portals: list, settings) -> dict[str, Any]:
     """Run PortalSpider over `portals` in this process (blocks; once per process). Returns Scrapy stats."""
     from scrapy.crawler import CrawlerProcess
 
-    from spiders.portal import PortalSpider
+    from harvester.spiders.portal import PortalSpider
 
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(PortalSpider)

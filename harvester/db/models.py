@@ -43,6 +43,9 @@ class Portal(Base):
     level: Mapped[Optional[str]] = mapped_column(String(50))
     cms: Mapped[Optional[str]] = mapped_column(String(100))
     start_urls: Mapped[Optional[list[str]]] = mapped_column(JSON)
+    division_code: Mapped[Optional[str]] = mapped_column(String(12))  # GB/T 2260
+    status: Mapped[Optional[str]] = mapped_column(String(20))  # unverified | verified | blocked | gone
+    source: Mapped[Optional[str]] = mapped_column(Text)  # where the registry entry came from
 
 
 class CrawlRun(Base):
@@ -62,6 +65,9 @@ class Agency(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
     normalized_name: Mapped[str] = mapped_column(Text, unique=True)
+    division_code: Mapped[Optional[str]] = mapped_column(String(12))  # GB/T 2260 code of its government
+    level: Mapped[Optional[str]] = mapped_column(String(20))  # national | province | city | county | ...
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agencies.id"))  # parent government
 
 
 class Document(Base):
@@ -139,17 +145,26 @@ class Cell(Base):
     value_text: Mapped[Optional[str]] = mapped_column(Text)
     raw_text: Mapped[Optional[str]] = mapped_column(Text)
     semantic: Mapped[str] = mapped_column(String(20))  # number | zero | blank | unreadable
+    unit: Mapped[Optional[str]] = mapped_column(String(20))  # printed unit kept apart (万元, 元, 件 ...)
     page: Mapped[Optional[int]] = mapped_column(Integer)
     bbox: Mapped[Optional[list]] = mapped_column(JSON)  # [x0, top, x1, bottom] in PDF points (PDF, OCR)
     confidence: Mapped[Optional[float]] = mapped_column(Float)  # OCR only
 
 
 class CheckRow(Base):
+    """One evaluated rule. ``scope`` says what it was evaluated on: ``document`` (one file's
+    tables and prose; ``document_id`` set), ``report`` (a report's merged numbers; ``report_id``)
+    or ``series`` (one agency across years; ``agency_id``, ``where`` names the years)."""
+
     __tablename__ = "checks"
-    __table_args__ = (Index("ix_checks_document_id", "document_id"),)
+    __table_args__ = (Index("ix_checks_document_id", "document_id"), Index("ix_checks_report_id", "report_id"),
+                      Index("ix_checks_agency_id", "agency_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    document_id: Mapped[Optional[int]] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(10), default="document", server_default="document")
+    report_id: Mapped[Optional[int]] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    agency_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
     rule: Mapped[str] = mapped_column(String(100))
     where: Mapped[Optional[str]] = mapped_column(Text)
     expected: Mapped[Optional[str]] = mapped_column(Text)
