@@ -266,7 +266,8 @@ class Store:
                 continue
             seen.add(key)
             cells.append(dict(document_id=row.id, table=c.table, row_key=c.row, column_key=c.column,
-                              value=_number(c.value), value_text=_text(c.value), raw_text=c.raw,
+                              value=_number(c.value if c.number is None else c.number),
+                              value_text=_text(c.value), raw_text=c.raw, unit=c.unit,
                               semantic=c.semantic, page=c.page,
                               bbox=list(c.bbox) if c.bbox else None, confidence=c.confidence))
         if cells:

@@ -50,6 +50,22 @@ def read_value(raw: str, *, as_string: bool = False, decimals: bool = True) -> R
     return Reading(value, "zero" if value == 0 else "number", raw)
 
 
+def split_unit(value: object, raw: str | None) -> tuple[int | float | None, str | None]:
+    """A cell's number and its printed unit kept apart: ("75.3万元" or 75.3 printed "75.3万元") →
+    (75.3, "万元"); a plain number has no unit; a value that is not a number has neither."""
+    text = _SPACES.sub("", nfkc(raw or (value if isinstance(value, str) else "")))
+    m = _NUMBER.match(text)
+    unit = m.group("unit") if m else None
+    if isinstance(value, bool):
+        return None, None
+    if isinstance(value, (int, float)):
+        return value, unit
+    if isinstance(value, str) and (m := _NUMBER.match(_SPACES.sub("", nfkc(value)))):
+        num = m.group("num").replace(",", "")
+        return (float(num) if "." in num else int(num)), m.group("unit")
+    return None, None
+
+
 def is_value(raw: str) -> bool:
     return read_value(raw) is not None
 

@@ -1,25 +1,127 @@
-"""The template's arithmetic (勾稽关系), evaluated on the numbers as printed.
+"""The template's arithmetic (勾稽关系) as ONE declarative definition.
 
-Each rule yields one `Check` per place it applies; a rule is skipped where a
-value it needs is null. Nothing here ever changes a number. The same rules,
-as constraints, choose among the readings of glued digit strings (`glued.py`).
+Each rule of `RULES` is data: a name, the table it lives on, and two sides whose sums must be
+equal — per row (a row's parts = its total) or per column (outcome rows = 总计; new + carried
+over = processed + carried forward). `equations()` instantiates them on the rows a document has,
+and the numbers the prose states (`narrative.py`) become equations with a constant side. The
+same equations are
+
+- evaluated on the printed numbers as checks (`run_checks`, `narrative_checks`): one `Check` per
+  place a rule applies, skipped where a value it needs is null — nothing here changes a number;
+- the constraints that choose among the readings of rows whose cells were glued together or lost
+  their separators (`glued.solve`), all tables and the prose at once.
 """
 from __future__ import annotations
 
-from typing import Callable
+from dataclasses import dataclass
 
 from harvester.extract import labels as L
-from harvester.extract.glued import Constraint
 from harvester.extract.narrative import Statement
 from harvester.extract.record import Check
 
-_PARTS = L.TABLE3_COLUMNS[:-1]
 #: Table 4 as one printed run: "review.upheld" … "litigation_after_review.total".
 TABLE4_FLAT = tuple(f"{g}.{c}" for g in L.TABLE4_GROUPS for c in L.TABLE4_COLUMNS)
 
+#: A cell address: (table, row key, column key).
+Ref = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class PerRow:
+    """In every row of `table`: sum of `lhs` columns = sum of `rhs` columns (`where` = the row)."""
+
+    name: str
+    table: str
+    lhs: tuple[str, ...]
+    rhs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PerColumn:
+    """In every column of `table`: sum of `lhs` rows = sum of `rhs` rows (`where` = the column).
+    A row of `lhs` that the document does not print is left out of the sum."""
+
+    name: str
+    table: str
+    lhs: tuple[str, ...]
+    rhs: tuple[str, ...]
+
+
+RULES: tuple[PerRow | PerColumn, ...] = (
+    PerRow("table3.row_sum", "table3", L.TABLE3_COLUMNS[:-1], ("total",)),
+    PerColumn("table3.column_sum", "table3", L.TABLE3_OUTCOMES, ("total_processed",)),
+    PerColumn("table3.balance", "table3", ("new_received", "carried_over"), ("total_processed", "carried_forward")),
+    PerRow("table4.row_sum", "table4", L.TABLE4_COLUMNS[:-1], ("total",)),
+)
+
+
+@dataclass(frozen=True)
+class Equation:
+    """sum(lhs cells) = sum(rhs cells) + constant, at one place."""
+
+    rule: str
+    where: str
+    lhs: tuple[Ref, ...]
+    rhs: tuple[Ref, ...] = ()
+    constant: int | float | None = None  # a number the prose states (the right side)
+
+
+def equations(shape: dict[str, dict[str, tuple[str, ...]]]) -> list[Equation]:
+    """Every rule instantiated on `shape` (table -> row -> columns), in the order checks are reported:
+    per table, the per-row rules on every row, then the per-column rules column by column."""
+    out: list[Equation] = []
+    for table in ("table2", "table3", "table4"):
+        rows = shape.get(table)
+        if not rows:
+            continue
+        mine = [r for r in RULES if r.table == table]
+        for rule in mine:
+            if isinstance(rule, PerRow):
+                for row, cols in rows.items():
+                    if set(rule.lhs) <= set(cols) and set(rule.rhs) <= set(cols):
+                        out.append(Equation(rule.name, row, tuple((table, row, c) for c in rule.lhs),
+                                            tuple((table, row, c) for c in rule.rhs)))
+        columns = list(dict.fromkeys(c for cols in rows.values() for c in cols))
+        per_col = [r for r in mine if isinstance(r, PerColumn)]
+        for col in columns:
+            for rule in per_col:
+                if not all(r in rows for r in rule.rhs) or not any(r in rows for r in rule.lhs):
+                    continue
+                out.append(Equation(rule.name, col, tuple((table, r, col) for r in rule.lhs if r in rows),
+                                    tuple((table, r, col) for r in rule.rhs)))
+    return out
+
+
+def stated_rows(statement: Statement, rows: dict[str, tuple[str, ...]] | list[str], alt: bool = False) -> list[str]:
+    """The rows a statement sums: a row key, or every row of a group ("denied.*")."""
+    out: list[str] = []
+    for row in statement.alt_rows if alt else statement.rows:
+        if row.endswith(".*"):
+            out += [k for k in rows if k.startswith(row[:-1]) or k == row[:-2]]
+        elif row in rows:
+            out.append(row)
+    return out
+
+
+def stated_equations(stated: list[Statement], shape: dict[str, dict[str, tuple[str, ...]]]) -> list[Equation]:
+    """The prose's numbers as equations (a phrase with two readings, 受理 N 件, does not constrain)."""
+    out: list[Equation] = []
+    for st in stated:
+        rows = shape.get(st.table)
+        if not rows or st.alt_rows:
+            continue
+        keys = stated_rows(st, rows)
+        if not keys or any(st.column not in rows[k] for k in keys):
+            continue
+        out.append(Equation(f"narrative.{st.rows[0].rstrip('.*')}", st.where,
+                            tuple((st.table, k, st.column) for k in keys), (), st.value))
+    return out
+
+
+# ---------------------------------------------------------------- evaluation
 
 class _Unknown:
-    """A printed cell whose value could not be read: constraints that need it are skipped."""
+    """A printed cell whose value could not be read: an equation that needs it is skipped."""
 
     def __repr__(self) -> str:
         return "UNKNOWN"
@@ -28,117 +130,68 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 
+def sides(eq: Equation, value) -> tuple[int | float, int | float] | None:
+    """(left, right) sums with `value(ref)` giving each cell (None or UNKNOWN: skip the equation)."""
+    try:
+        left = sum(_num(value(r)) for r in eq.lhs)
+        right = sum(_num(value(r)) for r in eq.rhs) + (eq.constant or 0)
+    except _Skip:
+        return None
+    return left, right
+
+
 class _Skip(Exception):
     pass
 
 
-def _v(x) -> int | float:
-    if x is UNKNOWN:
+def _num(x) -> int | float:
+    if x is None or x is UNKNOWN or isinstance(x, str):
         raise _Skip
-    return 0 if x is None else x
+    return x
 
 
-def _sum(values: list) -> int | float | None:
-    return None if any(v is None for v in values) else sum(values)
+def _shape(record) -> dict[str, dict[str, tuple[str, ...]]]:
+    return {t: {row: tuple(cols) for row, cols in (getattr(record, t) or {}).items()}
+            for t in ("table2", "table3", "table4")}
 
 
-def _check(out: list[Check], rule: str, where: str, expected, found) -> None:
-    if expected is None or found is None:
-        return
-    out.append(Check(rule=rule, where=where, expected=expected, found=found, ok=expected == found))
-
-
-def run_checks(table3: dict | None, table4: dict | None) -> list[Check]:
+def run_checks(record) -> list[Check]:
+    """Every template rule on the numbers as printed."""
     out: list[Check] = []
-    if table3:
-        for row, cols in table3.items():
-            _check(out, "table3.row_sum", row, _sum([cols[c] for c in _PARTS]), cols["total"])
-        outcomes = [row for row in table3 if row in L.TABLE3_OUTCOMES]
-        for col in L.TABLE3_COLUMNS:
-            _check(out, "table3.column_sum", col,
-                   _sum([table3[row][col] for row in outcomes]), table3["total_processed"][col])
-            _check(out, "table3.balance", col,
-                   _sum([table3["new_received"][col], table3["carried_over"][col]]),
-                   _sum([table3["total_processed"][col], table3["carried_forward"][col]]))
-    if table4:
-        for group, cols in table4.items():
-            _check(out, "table4.row_sum", group,
-                   _sum([cols[c] for c in L.TABLE4_COLUMNS[:-1]]), cols["total"])
+    for eq in equations(_shape(record)):
+        got = sides(eq, lambda r: getattr(record, r[0])[r[1]][r[2]])
+        if got is not None:
+            left, right = got
+            out.append(Check(rule=eq.rule, where=eq.where, expected=left, found=right, ok=_equal(left, right)))
     return out
 
 
-# ---- the same arithmetic as constraints on readings (glued digit strings) ----
-
-def _holds(fn: Callable[[], bool]) -> bool:
-    try:
-        return fn()
-    except (_Skip, KeyError):
-        return True  # a value it needs is unknown or the row is not printed: nothing to say
-
-
-def table3_constraints(rows: list[str]) -> list[Constraint]:
-    outcomes = [r for r in rows if r in L.TABLE3_OUTCOMES]
-    out: list[Constraint] = []
-    for i in range(len(L.TABLE3_COLUMNS)):
-        out.append(lambda ch, i=i: _holds(
-            lambda: sum(_v(ch[r][i]) for r in outcomes if r in ch) == _v(ch["total_processed"][i])))
-        out.append(lambda ch, i=i: _holds(
-            lambda: _v(ch["new_received"][i]) + _v(ch["carried_over"][i])
-            == _v(ch["total_processed"][i]) + _v(ch["carried_forward"][i])))
-    return out
-
-
-def _stated_rows(statement: Statement, spec: dict[str, tuple[str, ...]]) -> list[str]:
-    rows: list[str] = []
-    for row in statement.rows:
-        if row.endswith(".*"):
-            rows += [k for k in spec if k.startswith(row[:-1]) or k == row[:-2]]
-        elif row in spec:
-            rows.append(row)
-    return rows
-
-
-def stated_constraints(table: str, spec: dict[str, tuple[str, ...]], stated: list[Statement]) -> list[Constraint]:
-    """Constraints from the prose: the stated number equals the cell (or the sum of a group's cells)."""
-    out: list[Constraint] = []
-    for st in stated:
-        if st.table != table or st.alt_rows:
-            continue  # a phrase with two readings does not constrain
-        if table == "table4":
-            idx = [TABLE4_FLAT.index(f"{g}.{st.column}") for g in st.rows]
-            out.append(lambda ch, idx=idx, v=st.value: _holds(lambda: sum(_v(ch["table4"][i]) for i in idx) == v))
-            continue
-        rows = _stated_rows(st, spec)
-        if not rows or st.column not in spec[rows[0]]:
-            continue
-        i = spec[rows[0]].index(st.column)
-        out.append(lambda ch, rows=rows, i=i, v=st.value: _holds(
-            lambda: sum(_v(ch[r][i]) for r in rows if r in ch) == v))
-    return out
-
-
-def _stated_sum(st: Statement, rows_: tuple[str, ...], table: dict) -> int | float | None:
-    rows = _stated_rows(Statement(st.table, rows_, st.column, st.value, st.phrase), table)
-    values = [table[r].get(st.column) for r in rows]
-    return None if not values or any(v is None for v in values) else sum(values)
+def _equal(a, b) -> bool:
+    return abs(a - b) < 1e-6 if isinstance(a, float) or isinstance(b, float) else a == b
 
 
 def narrative_checks(record, stated: list[Statement]) -> list[Check]:
-    """Each number the prose states, compared with the table (skipped where the table has no value)."""
+    """Each number the prose states, compared with the table (skipped where the table has no value).
+    A phrase naming several categories (予以公开及部分公开N件) is compared with their sum."""
     out: list[Check] = []
     for st in stated:
         table = getattr(record, st.table)
         if not table:
             continue
-        found = _stated_sum(st, st.rows, table)
+        found = _stated_sum(st, table)
         if found is None:
             continue
         ok = st.value == found
         if not ok and st.alt_rows:  # 受理 N 件 may count carried-over requests too
-            alt = _stated_sum(st, st.alt_rows, table)
+            alt = _stated_sum(st, table, alt=True)
             if alt == st.value:
                 found, ok = alt, True
                 st = Statement(st.table, st.alt_rows, st.column, st.value, st.phrase)
         out.append(Check(rule=f"narrative.{st.rows[0].rstrip('.*')}", where=st.where,
                          expected=st.value, found=found, ok=ok))
     return out
+
+
+def _stated_sum(st: Statement, table: dict, alt: bool = False) -> int | float | None:
+    values = [table[r].get(st.column) for r in stated_rows(st, table, alt)]
+    return None if not values or any(not isinstance(v, (int, float)) for v in values) else sum(values)

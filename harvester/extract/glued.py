@@ -10,9 +10,8 @@ that fits agrees on it: otherwise it is null and a check says why.
 from __future__ import annotations
 
 import re
-from itertools import product
-from math import prod
-from typing import Callable, Iterable
+from itertools import combinations
+from typing import Callable, Hashable, Iterable
 
 _PART = re.compile(r"-?(?:0|[1-9]\d*)")
 _GLUED = re.compile(r"-?\d+(?:-\d+)*")
@@ -25,7 +24,8 @@ MAX_COMBINATIONS = 300_000
 
 #: One reading of a row: per column the value, or None for a blank cell (which counts as 0).
 Reading = tuple[int | None, ...]
-Constraint = Callable[[dict[str, Reading]], bool]
+#: A cell address: (table, row key, column key).
+Ref = tuple[str, str, str]
 
 
 def glued_text(text: str) -> str | None:
@@ -89,22 +89,108 @@ def readings(text: str, n: int, group: int | None = None, signed: frozenset[int]
     return out
 
 
-def solve(rows: dict[str, list[Reading]], constraints: Iterable[Constraint]) -> dict[str, list[Reading]]:
-    """Keep, per row, the readings that take part in at least one choice satisfying every constraint.
+def placements(k: int, n: int) -> list[tuple[int, ...]]:
+    """Every way `k` printed values (in order) sit in `n` columns when the blank cells between them
+    left no trace (a text layer drops empty cells): the column index of each value."""
+    return list(combinations(range(n), k)) if 0 < k <= n else []
 
-    When no choice satisfies them (the printed arithmetic is broken) or there are too many to try,
-    each row keeps all its own readings."""
-    constraints = list(constraints)
-    live = {k: v for k, v in rows.items() if v}
-    names = list(live)
-    if prod(len(v) for v in live.values()) > MAX_COMBINATIONS:
-        return live
-    kept: dict[str, set[Reading]] = {k: set() for k in names}
-    for combo in product(*(live[k] for k in names)):
-        choice = dict(zip(names, combo))
-        if all(c(choice) for c in constraints):
-            for k, r in choice.items():
-                kept[k].add(r)
-    if not any(kept.values()):
-        return live
-    return {k: [r for r in live[k] if r in kept[k]] for k in names}
+
+def solve(rows: dict[Hashable, list[tuple]], equations: Iterable, locate: Callable[[Ref], tuple[Hashable, int] | None],
+          value_of: Callable[[object], object] = lambda v: v) -> tuple[dict[Hashable, list[tuple]], bool]:
+    """Keep, per row, the readings that take part in at least one choice of readings (one per row)
+    under which every equation holds: the whole document at once.
+
+    `rows`: row -> its candidate readings; `locate(ref)`: the (row, index) holding a cell, or None
+    when that row is not printed (an equation touching it is left out). Returns the surviving
+    readings and whether the search settled (False: no full choice fits — the printed arithmetic
+    is broken — or the search was too large; then those rows keep all their own readings)."""
+
+    live = {k: list(dict.fromkeys(v)) for k, v in rows.items() if v}
+    usable = []
+    for eq in equations:
+        refs = [locate(r) for r in eq.lhs + eq.rhs]
+        if all(r is not None and r[0] in live for r in refs):
+            usable.append((eq, refs))
+    # row-local equations first: they prune a row's own readings (kept whole if none fits)
+    for key in live:
+        local = [(eq, refs) for eq, refs in usable if {r[0] for r in refs} == {key}]
+        if local:
+            fit = [c for c in live[key] if all(_holds(eq, refs, {key: c}, value_of) for eq, refs in local)]
+            live[key] = fit or live[key]
+    shared = [(eq, refs) for eq, refs in usable if len({r[0] for r in refs}) > 1]
+    settled = True
+    for component in _components(live, shared):
+        if all(len(live[k]) == 1 for k in component):
+            continue
+        eqs = [(eq, refs) for eq, refs in shared if refs[0][0] in component]
+        kept = _search({k: live[k] for k in component}, eqs, value_of)
+        if kept is None:
+            settled = False
+            continue
+        live.update(kept)
+    return live, settled
+
+
+def _components(live: dict, shared: list) -> list[set]:
+    """Rows linked by the equations they share (each searched on its own)."""
+    parent = {k: k for k in live}
+
+    def root(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for _eq, refs in shared:
+        first = root(refs[0][0])
+        for r in refs[1:]:
+            parent[root(r[0])] = first
+    groups: dict = {}
+    for k in live:
+        groups.setdefault(root(k), set()).add(k)
+    return list(groups.values())
+
+
+def _search(live: dict, eqs: list, value_of) -> dict | None:
+    """Readings of these rows that take part in a full choice satisfying `eqs`; None when no
+    choice does or the search is too large."""
+    order = sorted(live, key=lambda k: len(live[k]))
+    position = {k: i for i, k in enumerate(order)}
+    by_last: dict = {k: [] for k in order}
+    for eq, refs in eqs:
+        by_last[max((r[0] for r in refs), key=position.__getitem__)].append((eq, refs))
+    kept: dict = {k: set() for k in order}
+    choice: dict = {}
+    budget = [MAX_COMBINATIONS]
+
+    def walk(i: int) -> None:
+        if budget[0] <= 0:
+            return
+        budget[0] -= 1
+        if i == len(order):
+            for k, c in choice.items():
+                kept[k].add(c)
+            return
+        key = order[i]
+        for cand in live[key]:
+            choice[key] = cand
+            if all(_holds(eq, refs, choice, value_of) for eq, refs in by_last[key]):
+                walk(i + 1)
+        del choice[key]
+
+    walk(0)
+    if budget[0] <= 0 or not any(kept.values()):
+        return None
+    return {k: [c for c in live[k] if c in kept[k]] for k in live}
+
+
+def _holds(eq, refs, choice, value_of) -> bool:
+    from harvester.extract.checks import sides
+
+    got = sides(eq, lambda r, it=iter(refs): _cell(choice, next(it), value_of))
+    return got is None or abs(got[0] - got[1]) < 1e-6
+
+
+def _cell(choice, ref, value_of):
+    value = value_of(choice[ref[0]][ref[1]])
+    return 0 if value is None else value

@@ -51,3 +51,25 @@ def score(got: dict, want: dict) -> Score:
                 else:
                     s.wrong.append(f"{name}: {have!r} != {value!r}")
     return s
+
+
+def unexplained_nulls(record, want: dict, s: Score) -> list[str]:
+    """Null cells (the extractor's, and the golden's own) on a row no failed check names."""
+    explained = {(c.rule.split(".")[0], c.where) for c in record.checks if not c.ok}
+    golden_nulls = [f"{t}.{row}.{col}" for t in TABLES for row, cols in (want[t] or {}).items()
+                    for col, v in cols.items() if v is None]
+    out = []
+    for name in s.null + golden_nulls:
+        table, row = name.split(".")[0], name.split(".", 1)[1].rsplit(".", 1)[0]
+        if (table, row) not in explained and (table, "table4") not in explained:
+            out.append(name)
+    return out
+
+
+def sources(manifest: list[dict]) -> dict[str, str]:
+    """Per golden, the first manifest file that is text or a page (what the perturbation harness mutates)."""
+    out: dict[str, str] = {}
+    for entry in manifest:
+        if entry["path"].endswith((".txt", ".html")) and not entry["path"].startswith("derived_flat/"):
+            out.setdefault(entry["golden"], entry["path"])
+    return out

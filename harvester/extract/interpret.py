@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 
 from harvester.errors import NotAReport
 from harvester.extract import labels as L
-from harvester.extract.cells import Reading, nfkc, norm_label, read_value
-from harvester.extract.checks import (TABLE4_FLAT, UNKNOWN, narrative_checks, run_checks, stated_constraints,
-                                      table3_constraints)
-from harvester.extract.glued import Constraint, glued_text, readings, solve
+from harvester.extract.cells import Reading, nfkc, norm_label, read_value, split_unit
+from harvester.extract.checks import (TABLE4_FLAT, UNKNOWN, equations, narrative_checks, run_checks,
+                                      stated_equations)
+from harvester.extract.glued import glued_text, placements, readings, solve
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.level import agency_level
 from harvester.extract.match import best_match
@@ -80,18 +80,10 @@ def interpret(layout: Layout, record: ReportRecord) -> None:
     notes: list[Check] = []
     cells: list[CellValue] = []
     stated = statements(layout.text, template)
-    if scan.t2:
-        record.table2 = _build_table2(scan, template, cells, notes, stated)
-    if len(scan.t3) >= 3:
-        record.table3 = _build_table3(scan, template, cells, notes, stated)
-    if scan.t4 is not None:
-        record.table4 = _build_table4(scan.t4, cells, notes, stated)
-    elif scan.t4_groups:
-        record.table4 = {g: _fill("table4", g, L.TABLE4_COLUMNS, scan.t4_groups.get(g), cells, notes)
-                         for g in L.TABLE4_GROUPS}
+    _tables(scan, template, stated, record, cells, notes)
     record.cells = cells + _undetermined(record, cells)
     record.blank_cells = [f"{c.table}.{c.row}.{c.column}" for c in cells if c.semantic == "blank"]
-    record.checks = notes + run_checks(record.table3, record.table4) + narrative_checks(record, stated)
+    record.checks = notes + run_checks(record) + narrative_checks(record, stated)
 
 
 def _undetermined(record: ReportRecord, cells: list[CellValue]) -> list[CellValue]:
@@ -224,38 +216,41 @@ def _template(scan: _Scan, meta) -> str | None:
     return "2021"
 
 
-# ---------------------------------------------------------------- alignment
+# ---------------------------------------------------------------- readings of rows
 
-def _align(values: list[Cell], columns: tuple[str, ...], table: str, row: str,
-           notes: list[Check]) -> list[tuple[Reading, Cell] | None]:
-    """(reading, cell) for `columns` from a run of value cells; all None if the run is ambiguous."""
-    n = len(columns)
-    k = len(values) - n
-    candidates: list[list[Cell]] = []
-    if k >= 0:
-        for lead in range(k + 1):
-            trail = k - lead
-            cut = values[lead:len(values) - trail]
-            dropped = values[:lead] + values[len(values) - trail:]
-            if all(_read(c, table, row, None).semantic == "blank" for c in dropped):
-                candidates.append(cut)
-    elif -k <= 2:
-        for lead in range(-k + 1):
-            candidates.append([_BLANK] * lead + values + [_BLANK] * (-k - lead))
-    readings = [[(_read(c, table, row, col), c) for c, col in zip(cand, columns)] for cand in candidates]
-    numbers = [[r.value for r, _ in rs] for rs in readings]
-    if not readings or any(ns != numbers[0] for ns in numbers):
-        notes.append(Check(rule=f"{table}.alignment", where=row, expected=n, found=len(values), ok=False))
-        return [None] * n
-    # Equal numbers, different blanks: prefer the reading that puts printed cells on total columns
-    # (reports that print only the totals), else the first (trailing empties trimmed, or padded at the end).
-    return max(readings, key=lambda rs: sum(1 for (r, _), col in zip(rs, columns)
-                                            if col.rsplit(".", 1)[-1] == "total" and r.semantic != "blank"))
+@dataclass(frozen=True)
+class _Slot:
+    """One column of one reading of a row: what it holds and where that came from."""
+
+    value: object  # int | float | str; 0 for a blank cell; None when unreadable
+    semantic: str
+    raw: str
+    cell: Cell | None
+
+    @property
+    def solved(self) -> object:
+        """The value as the equations see it (None = blank = 0, UNKNOWN = unreadable)."""
+        if self.semantic == "blank":
+            return 0
+        return UNKNOWN if self.semantic == "unreadable" else self.value
 
 
-def _cell_value(table: str, row: str, column: str, reading: Reading, cell: Cell) -> CellValue:
-    return CellValue(table, row, column, reading.value, reading.raw, reading.semantic,
-                     cell.page, cell.bbox, cell.confidence)
+@dataclass
+class _Row:
+    """A printed template row and every reading of it that its printing admits."""
+
+    table: str
+    key: str
+    columns: tuple[str, ...]
+    kind: str  # "printed" (as many cells as columns) | "aligned" (more or fewer) | "glued"
+    printed: int | str  # number of value cells, or the glued digit string
+    readings: list[tuple[_Slot, ...]]
+
+    def numbers(self, reading: tuple[_Slot, ...]) -> tuple:
+        return tuple(s.solved for s in reading)
+
+
+_NO_CELL = _Slot(0, "blank", "", None)
 
 
 def _read(cell: Cell, table: str, row: str, column: str | None) -> Reading:
@@ -267,17 +262,9 @@ def _read(cell: Cell, table: str, row: str, column: str | None) -> Reading:
     return reading if reading is not None else Reading(None, "unreadable", cell.text)
 
 
-def _fill(table: str, row: str, columns: tuple[str, ...], values: list[Cell] | None,
-          cells: list[CellValue], notes: list[Check]) -> dict[str, object]:
-    """One row's values by column key; a row not printed at all is null throughout."""
-    if values is None:
-        return {col: None for col in columns}
-    out: dict[str, object] = {}
-    for col, pair in zip(columns, _align(values, columns, table, row, notes)):
-        out[col] = None if pair is None else pair[0].value
-        if pair is not None:
-            cells.append(_cell_value(table, row, col, *pair))
-    return out
+def _slot(cell: Cell, table: str, row: str, column: str) -> _Slot:
+    r = _read(cell, table, row, column)
+    return _Slot(r.value, r.semantic, r.raw, cell)
 
 
 def _glued(values: list[Cell] | None, n: int) -> str | None:
@@ -288,82 +275,157 @@ def _glued(values: list[Cell] | None, n: int) -> str | None:
     return text if text and len(text.lstrip("-")) >= 2 else None
 
 
-def _build_rows(table: str, spec: dict[str, tuple[str, ...]], found: dict[str, list[Cell]],
-                cells: list[CellValue], notes: list[Check], group: int | None,
-                constraints: list[Constraint]) -> dict[str, dict[str, object]]:
-    """Rows of one table: printed cells read as printed; glued digit strings decoded by the
-    readings that satisfy `accept` (the row's own arithmetic) and `constraints` (across rows)."""
-    out: dict[str, dict[str, object]] = {}
-    glued: dict[str, str] = {}
-    for key, columns in spec.items():
-        text = _glued(found.get(key), len(columns))
-        if text:
-            glued[key] = text
-        else:
-            out[key] = _fill(table, key, columns, found.get(key), cells, notes)
-    if not glued:
-        return out
-    options = {key: readings(text, len(spec[key]), group, _signed(spec[key])) for key, text in glued.items()}
-    fixed = {key: tuple(UNKNOWN if v is None else v for v in out[key].values()) for key in out}
-    survivors = solve({**{k: [v] for k, v in fixed.items()}, **options}, constraints)
-    for key, text in glued.items():
-        columns, source = spec[key], found[key][0]
-        kept = survivors.get(key, [])
+def _row(table: str, key: str, columns: tuple[str, ...], values: list[Cell], group: int | None) -> _Row:
+    """Every reading of a printed row: its cells as printed; glued digits split every possible way;
+    a run with more cells than columns trimmed of empty end cells; a run with fewer cells (empty
+    cells that left no trace) placed in every possible order-keeping way."""
+    n = len(columns)
+    text = _glued(values, n)
+    if text:
+        signed = frozenset(i for i, col in enumerate(columns) if col.rsplit(".", 1)[-1] in L.SIGNED_COLUMNS)
+        source = values[0]
+        found = [tuple(_Slot(0, "blank", text, source) if v is None else
+                       _Slot(v, "zero" if v == 0 else "number", text, source) for v in r)
+                 for r in readings(text, n, group, signed)]
+        return _Row(table, key, columns, "glued", text, found)
+    k = len(values) - n
+    if k == 0:
+        return _Row(table, key, columns, "printed", len(values),
+                    [tuple(_slot(c, table, key, col) for c, col in zip(values, columns))])
+    found = []
+    if k > 0:
+        for lead in range(k + 1):
+            dropped = values[:lead] + values[len(values) - (k - lead):]
+            if all(_read(c, table, key, None).semantic == "blank" for c in dropped):
+                cut = values[lead:len(values) - (k - lead)]
+                found.append(tuple(_slot(c, table, key, col) for c, col in zip(cut, columns)))
+    else:
+        for places in placements(len(values), n):
+            at = dict(zip(places, values))
+            found.append(tuple(_slot(at[i], table, key, col) if i in at else _NO_CELL
+                               for i, col in enumerate(columns)))
+    return _Row(table, key, columns, "aligned", len(values), found)
+
+
+def _on_totals(reading: tuple[_Slot, ...], columns: tuple[str, ...]) -> int:
+    """Printed cells on total columns: among readings with equal numbers, the one a report printing
+    only its totals means."""
+    return sum(1 for s, col in zip(reading, columns) if col.rsplit(".", 1)[-1] == "total" and s.cell is not None
+               and s.semantic != "blank")
+
+
+def _decide(rows: dict[tuple[str, str], _Row], shape: dict[str, dict[str, tuple[str, ...]]],
+            stated: list[Statement], cells: list[CellValue], notes: list[Check]) -> dict[tuple[str, str], dict]:
+    """All printed rows of all tables decided at once: the template's equations and the prose's
+    numbers select among the rows' readings; a cell keeps a value only where every surviving
+    whole-document reading agrees on it, else it is null and a check on its row says how many
+    readings remained."""
+    eqs = equations(shape) + stated_equations(stated, shape)
+
+    def locate(ref):
+        table, row, col = ref
+        r = rows.get((table, row))
+        if r is not None and col in r.columns:
+            return (table, row), r.columns.index(col)
+        flat = rows.get(("table4", "table4"))
+        if table == "table4" and flat is not None:
+            return ("table4", "table4"), flat.columns.index(f"{row}.{col}")
+        return None
+
+    options = {k: [r.numbers(x) for x in r.readings] for k, r in rows.items()}
+    survivors, _settled = solve(options, eqs, locate)
+    out: dict[tuple[str, str], dict] = {}
+    for k, r in rows.items():
+        kept = set(survivors.get(k, []))
         if not kept:
-            notes.append(Check(rule=f"{table}.glued", where=key, expected=len(columns), found=text, ok=False))
-            out[key] = {col: None for col in columns}
+            rule = "glued" if r.kind == "glued" else "alignment"
+            notes.append(Check(rule=f"{r.table}.{rule}", where=r.key, expected=len(r.columns), found=r.printed,
+                               ok=False))
+            out[k] = {col: None for col in r.columns}
             continue
-        if len(set(kept)) > 1:
-            notes.append(Check(rule=f"{table}.glued_ambiguous", where=key, expected=1, found=len(set(kept)), ok=False))
+        if len(kept) > 1:
+            if r.kind == "glued":
+                notes.append(Check(rule=f"{r.table}.glued_ambiguous", where=r.key, expected=1, found=len(kept),
+                                   ok=False))
+            else:
+                notes.append(Check(rule=f"{r.table}.alignment", where=r.key, expected=len(r.columns),
+                                   found=r.printed, ok=False))
+        fitting = [x for x in r.readings if r.numbers(x) in kept]
+        best = max(fitting, key=lambda x: _on_totals(x, r.columns))
         row: dict[str, object] = {}
-        for i, col in enumerate(columns):
-            seen = {r[i] for r in kept}
-            numbers = {0 if v is None else v for v in seen}
-            if len(numbers) != 1:
+        for i, col in enumerate(r.columns):
+            agreed = {x[i].solved for x in fitting}
+            if len(agreed) != 1 or best[i].semantic == "unreadable":
                 row[col] = None
+                if best[i].semantic == "unreadable" and len(agreed) == 1:
+                    slot = best[i]
+                    cells.append(_cell_value(r.table, r.key, col, slot))
                 continue
-            value = numbers.pop()
-            semantic = "blank" if seen == {None} else ("zero" if value == 0 else "number")
-            row[col] = value
-            cells.append(CellValue(table, key, col, value, text, semantic, source.page, source.bbox, source.confidence))
-        out[key] = row
-    return {key: out[key] for key in spec}
-
-
-def _signed(columns: tuple[str, ...]) -> frozenset[int]:
-    """Only a column that may be negative (本年增/减) takes a value glued after a minus sign."""
-    return frozenset(i for i, col in enumerate(columns) if col.rsplit(".", 1)[-1] in L.SIGNED_COLUMNS)
-
-
-def _build_table2(scan: _Scan, template: str, cells: list[CellValue], notes: list[Check],
-                  stated: list[Statement]) -> dict:
-    spec = {key: cols for key, (_labels, cols) in L.TABLE2[template].items()}
-    return _build_rows("table2", spec, scan.t2, cells, notes, None, stated_constraints("table2", spec, stated))
-
-
-def _build_table3(scan: _Scan, template: str, cells: list[CellValue], notes: list[Check],
-                  stated: list[Statement]) -> dict:
-    rows = list(L.TABLE3_ROWS[template])
-    if template == "2021" and "other" in scan.t3 and not any(k.startswith("other.") for k in scan.t3):
-        i = rows.index("other.no_correction")
-        rows[i:i + 3] = ["other"]
-    spec = {key: L.TABLE3_COLUMNS for key in rows}
-    constraints = table3_constraints(rows) + stated_constraints("table3", spec, stated)
-    return _build_rows("table3", spec, scan.t3, cells, notes, len(L.TABLE3_COLUMNS), constraints)
-
-
-def _build_table4(values: list[Cell], cells: list[CellValue], notes: list[Check],
-                  stated: list[Statement]) -> dict:
-    """Table 4 is read as one run of fifteen numbers in printed order (three groups of five)."""
-    spec = {"table4": TABLE4_FLAT}
-    mine: list[CellValue] = []
-    flat = _build_rows("table4", spec, {"table4": values}, mine, notes, len(L.TABLE4_COLUMNS),
-                       stated_constraints("table4", spec, stated))["table4"]
-    for c in mine:  # "table4" / "review.total" → "review" / "total"
-        group, col = c.column.split(".")
-        cells.append(replace(c, row=group, column=col))
-    out: dict[str, dict[str, object]] = {g: {} for g in L.TABLE4_GROUPS}
-    for name, value in flat.items():
-        group, col = name.split(".")
-        out[group][col] = value
+            slot = best[i]
+            row[col] = slot.value
+            cells.append(_cell_value(r.table, r.key, col, slot))
+        out[k] = row
     return out
+
+
+def _cell_value(table: str, row: str, column: str, slot: _Slot) -> CellValue:
+    cell = slot.cell or _BLANK
+    number, unit = split_unit(slot.value, slot.raw)
+    return CellValue(table, row, column, slot.value, slot.raw, slot.semantic, cell.page, cell.bbox,
+                     cell.confidence, number=number, unit=unit)
+
+
+def _tables(scan: _Scan, template: str, stated: list[Statement], record: ReportRecord,
+            cells: list[CellValue], notes: list[Check]) -> None:
+    """Table 2, 3 and 4 from the scanned rows, decided together."""
+    shape: dict[str, dict[str, tuple[str, ...]]] = {}
+    printed: dict[tuple[str, str], _Row] = {}
+    group = {"table2": None, "table3": len(L.TABLE3_COLUMNS), "table4": len(L.TABLE4_COLUMNS)}
+    found: dict[str, dict[str, list[Cell]]] = {}
+    if scan.t2:
+        shape["table2"] = {key: cols for key, (_labels, cols) in L.TABLE2[template].items()}
+        found["table2"] = scan.t2
+    if len(scan.t3) >= 3:
+        rows = list(L.TABLE3_ROWS[template])
+        if template == "2021" and "other" in scan.t3 and not any(k.startswith("other.") for k in scan.t3):
+            i = rows.index("other.no_correction")
+            rows[i:i + 3] = ["other"]
+        shape["table3"] = {key: L.TABLE3_COLUMNS for key in rows}
+        found["table3"] = scan.t3
+    if scan.t4 is not None or scan.t4_groups:
+        shape["table4"] = {g: L.TABLE4_COLUMNS for g in L.TABLE4_GROUPS}
+        found["table4"] = {} if scan.t4 is not None else scan.t4_groups
+    for table, spec in shape.items():
+        for key, cols in spec.items():
+            values = found[table].get(key)
+            if values is not None:
+                printed[(table, key)] = _row(table, key, cols, values, group[table])
+    if scan.t4 is not None:
+        printed[("table4", "table4")] = _row("table4", "table4", TABLE4_FLAT, scan.t4, group["table4"])
+    decided = _decide(printed, shape, stated, cells, notes)
+    for table, spec in shape.items():
+        out: dict[str, dict[str, object]] = {}
+        for key, cols in spec.items():
+            if (table, key) in decided:
+                out[key] = decided[(table, key)]
+            elif table == "table4" and ("table4", "table4") in decided:
+                flat = decided[("table4", "table4")]
+                out[key] = {c: flat[f"{key}.{c}"] for c in cols}
+            else:
+                out[key] = {c: None for c in cols}
+                notes.append(Check(rule=f"{table}.row_missing", where=key, expected=_label(table, key), found=None,
+                                   ok=False))
+        setattr(record, table, out)
+    for i, c in enumerate(cells):  # table 4 read as one run: "table4" / "review.total" → "review" / "total"
+        if c.table == "table4" and c.row == "table4":
+            group_key, col = c.column.split(".")
+            cells[i] = replace(c, row=group_key, column=col)
+
+
+def _label(table: str, key: str) -> str:
+    """The template's printed label of a row (for checks naming it)."""
+    if table == "table2":
+        return next(labels[0] for tpl in L.TABLE2.values() for k, (labels, _c) in tpl.items() if k == key)
+    if table == "table3":
+        return (L.TABLE3_TOP.get(key) or L.TABLE3_ITEMS.get(key) or (L.TABLE3_GROUPS.get(key, key),))[0]
+    return L.TABLE4_GROUP_LABELS.get(key, key)

@@ -42,6 +42,9 @@ class CellValue:
     page: int | None = None
     bbox: tuple[float, float, float, float] | None = None
     confidence: float | None = None
+    #: The number a value holds and its printed unit, kept apart ("75.3万元" → 75.3, "万元").
+    number: Number | None = None
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
