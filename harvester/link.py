@@ -1,90 +1,84 @@
-"""Group documents into reports: one agency, one year, one report.
+"""Group documents into reports: one agency, one year, one report — incrementally.
 
-Two documents are the same report when their normalized agency names (NFKC,
-all whitespace removed; outer divisions aside, see `same_agency`) and years are equal: a detail page and its PDF attachment,
-or one report published at two URLs. An attachment that printed no agency or
-year of its own inherits the missing field from its parent document (the page it
-was linked from, `documents.parent_document_id`, resolved from `parent_url` here
-when the parent was stored after the attachment).
+**Agency.** A document's printed agency name is resolved to an agency identity with the context
+of the portal it came from (`harvester.agency`): name variants of one agency are one agency,
+the same short name in two places is two, and a bare name that fits several places is filed
+under its own name and recorded in ``agency_ambiguities``. An attachment that printed no agency
+or year of its own inherits the missing field from its parent document (the page it was linked
+from, `documents.parent_document_id`, resolved from `parent_url` here when the parent was
+stored after the attachment).
 
-The canonical document of a report is the one with the most non-null cells, then
-the most passed checks, then PDF over HTML, then the lowest id. Where another
-document of the report disagrees with the canonical one on a cell, a row goes to
-`report_conflicts` (the documents' own cells and checks are left untouched).
+**Incremental.** `link()` works only on the documents it has not seen since they were last
+extracted (``documents.linked_at`` NULL or older than ``extracted_at``), their attachments, the
+reports they leave or join and the series of those reports' agencies; every id list goes to
+the database in chunks of `CHUNK` (never one parameter per document in one query). Agencies
+and reports are created with ``INSERT … ON CONFLICT DO NOTHING`` and one run at a time holds
+the link lock (a PostgreSQL advisory lock; SQLite's write lock taken first), so concurrent
+runs wait instead of failing on a unique constraint. Report ids therefore survive re-runs and
+new name variants. ``link(full=True)`` (``harvester link --all``) re-links every document.
 
-A report's numbers are merged cell by cell (`merged_cells`, read by the export and
-`harvester reports`): each (table, row, column) comes from the highest-ranked document
-that has a value for it, canonical first, so a report whose table 2 is on its page and
-whose table 3 is in a picture or a PDF is complete.
+**Revisions.** A report's documents are grouped into publications (``report_documents.version``):
+ordered by effective publication date (the document's, else its parent's; a document with no
+date counts as older than one with a date), then — for documents fetched again at the same URL
+with other bytes — by fetch time, newest first. An attachment belongs to its page's
+publication. Version 1 is the current publication: only its documents give the report its
+numbers; older versions are kept, and every cell on which any document of the report disagrees
+with the report's merged value is a row of ``report_conflicts`` (``kind`` ``revision`` for an
+older publication, ``reading`` for another reading of the current one).
 
-`link()` computes the whole desired state and applies only the differences, so
-running it again changes nothing. Fetch failures are never linked.
+**Merged numbers.** Within version 1, documents are ranked (``report_documents.rank``; the
+canonical document is rank 0) by most non-null cells, then most passed checks, then PDF over
+HTML, then lowest id; each (table, row, column) comes from the highest-ranked document that has
+a value for it (`merged_cells`), so a page with table 2 and a picture with table 3 make one
+complete report.
+
+**Series.** After linking, the series checks of every touched agency are recomputed
+(`harvester.agency.series`). Fetch failures are never linked.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from harvester.db.models import (Agency, Cell, CheckRow, Document, Report, ReportConflict, ReportDocument)
+from harvester.agency import Identity, normalize_name, resolve
+from harvester.agency.store import CHUNK, chunks, ensure_agencies, insert_ignore, record_ambiguities
+from harvester.db.models import (Cell, CheckRow, Document, Portal, Report, ReportConflict, ReportDocument)
 
 if TYPE_CHECKING:
     from harvester.store import Store
 
-_SPACE = re.compile(r"\s+")
 PDF = "application/pdf"
+FETCH = "fetch"
+#: the advisory lock id that serializes link runs on PostgreSQL ("link" in ASCII)
+LINK_LOCK = 0x6C696E6B
 
 
 def normalize_agency(name: str | None) -> str | None:
-    if name is None:
-        return None
-    norm = _SPACE.sub("", unicodedata.normalize("NFKC", name))
-    return norm or None
-
-
-def same_agency(names) -> dict[str, str]:
-    """Map each normalized agency name to the one name its agency is filed under.
-
-    One agency prints its name with or without the outer divisions (临淄区人民政府办公室 one
-    year, 淄博市临淄区人民政府办公室 the next). Names that agree from the innermost division on
-    are one agency, filed under the longest form — unless they name different outer divisions
-    (北京市朝阳区… and 长春市朝阳区…): then each stays apart, and the bare 朝阳区… too, since
-    which one it means cannot be told.
-    """
-    from harvester.extract.level import split_division_prefix
-
-    by_short: dict[str, set[str]] = defaultdict(set)
-    for name in set(names):
-        by_short[split_division_prefix(name)[1]].add(name)
-    out: dict[str, str] = {}
-    for group in by_short.values():
-        prefixes = {split_division_prefix(n)[0] for n in group} - {""}
-        # one outer division chain (each a suffix of the longest, e.g. 淄博市 within 山东省淄博市)
-        longest = max(prefixes, key=len, default="")
-        if all(longest.endswith(p) for p in prefixes):
-            target = max(group, key=len)
-            out.update({n: target for n in group})
-        else:
-            out.update({n: n for n in group})
-    return out
+    """NFKC, all whitespace removed (kept for callers; identity is `harvester.agency.resolve`)."""
+    return normalize_name(name)
 
 
 @dataclass
 class LinkStats:
-    documents: int = 0  # documents with content considered
-    linked: int = 0  # documents belonging to a report
+    documents: int = 0  # documents with content considered in this run
+    linked: int = 0  # of those, documents belonging to a report
     unlinked: int = 0  # no agency or no year, even after inheriting from the parent
-    reports: int = 0
+    ambiguous: int = 0  # filed under a bare agency name that fits several places
+    reports: int = 0  # reports in the database after the run
+    reports_touched: int = 0  # reports whose documents changed in this run
     reports_created: int = 0
     reports_removed: int = 0
-    multi_document_reports: int = 0
-    conflicts: int = 0
+    multi_document_reports: int = 0  # among the touched reports
+    conflicts: int = 0  # among the touched reports
     parents_resolved: int = 0
+    series_checks: int = 0
+    series_failed: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -99,94 +93,159 @@ class _Doc:
     parent_id: int | None
     agency: str | None
     year: int | None
-    media_type: str | None
+    portal_id: str | None
+    error_kind: str | None
+    publication_date: str | None = None
+    fetched_at: datetime | None = None
+    media_type: str | None = None
+    template: str | None = None
+    children: list[int] = field(default_factory=list)
 
 
-def link(target: "Store | Session") -> LinkStats:
-    """Link every stored document to its report. With a `Store` the work is committed;
-    with a `Session` the caller owns the transaction."""
+_DOC_COLUMNS = (Document.id, Document.url, Document.final_url, Document.parent_url, Document.parent_document_id,
+                Document.agency_name, Document.year, Document.portal_id, Document.error_kind,
+                Document.publication_date, Document.fetched_at, Document.media_type, Document.template)
+
+
+def _load(s: Session, ids: Iterable[int], into: dict[int, _Doc]) -> None:
+    for batch in chunks(sorted(set(ids) - set(into))):
+        for r in s.execute(select(*_DOC_COLUMNS).where(Document.id.in_(batch))):
+            into[r[0]] = _Doc(*r)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def link(target: "Store | Session", *, full: bool = False) -> LinkStats:
+    """Link the documents not linked since their last extraction (all of them with `full`).
+    With a `Store` the work is committed; with a `Session` the caller owns the transaction."""
     if isinstance(target, Session):
-        return _link(target)
+        return _link(target, full)
     with target.session() as s, s.begin():
-        return _link(s)
+        return _link(s, full)
 
 
-def _link(s: Session) -> LinkStats:
+def _serialize(s: Session) -> None:
+    """One link run at a time: the second waits for the first to commit."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LINK_LOCK})
+    else:  # any write statement takes SQLite's write lock (waiting up to the busy timeout)
+        s.execute(update(Report).where(text("0 = 1")).values(template=None))
+
+
+def _pending(s: Session, full: bool) -> list[int]:
+    if full:
+        s.execute(update(Document).values(linked_at=None))
+    q = select(Document.id).where(or_(Document.linked_at.is_(None),
+                                      and_(Document.extracted_at.is_not(None),
+                                           Document.linked_at < Document.extracted_at)))
+    return list(s.scalars(q.order_by(Document.id)))
+
+
+def _link(s: Session, full: bool) -> LinkStats:
+    started = _now()
+    _serialize(s)
     stats = LinkStats()
-    docs = {r.id: _Doc(r.id, r.url, r.final_url, r.parent_url, r.parent_document_id, r.agency_name, r.year,
-                       r.media_type)
-            for r in s.execute(select(Document.id, Document.url, Document.final_url, Document.parent_url,
-                                      Document.parent_document_id, Document.agency_name, Document.year,
-                                      Document.media_type)
-                               .where(or_(Document.error_kind.is_(None), Document.error_kind != "fetch"))
-                               .order_by(Document.id))}
-    stats.documents = len(docs)
-    stats.parents_resolved = _resolve_parents(s, docs)
+    docs: dict[int, _Doc] = {}
+    pending = _pending(s, full)
+    _load(s, pending, docs)
+    todo = set(pending) | _children(s, set(pending), docs)
+    _load(s, todo, docs)
+    stats.parents_resolved = _resolve_parents(s, [docs[d] for d in sorted(todo)], docs)
 
-    # document -> (normalized agency, display name, year)
-    keys: dict[int, tuple[str, str, int]] = {}
-    for doc in docs.values():
-        agency, year = _effective(doc, docs)
-        norm = normalize_agency(agency)
-        if norm is None or year is None:
-            stats.unlinked += 1
+    content = sorted(d for d in todo if docs[d].error_kind != FETCH)
+    stats.documents = len(content)
+    portals = _portal_context(s, {docs[d].portal_id for d in content} - {None})
+    identities: dict[int, tuple[Identity, int]] = {}
+    for doc_id in content:
+        doc = docs[doc_id]
+        agency, year = _effective(s, doc, docs)
+        if normalize_name(agency) is None or year is None:
             continue
-        keys[doc.id] = (norm, agency.strip(), year)
-    stats.linked = len(keys)
-    same = same_agency(n for n, _, _ in keys.values())
-    displays = {n: d for n, d, _ in keys.values()}
-    keys = {doc_id: (same[n], displays[same[n]], y) for doc_id, (n, _, y) in keys.items()}
+        code, portal_agency = portals.get(doc.portal_id, (None, None))
+        identities[doc_id] = (resolve(agency, code, portal_agency), year)
+    stats.linked = len(identities)
+    stats.unlinked = stats.documents - stats.linked
+    agency_ids = ensure_agencies(s, (i for i, _ in identities.values()))
+    ambiguous = {d: (i, agency_ids[i.key], docs[d].portal_id) for d, (i, _) in identities.items() if i.ambiguous}
+    record_ambiguities(s, ambiguous, sorted(todo))
+    stats.ambiguous = len(ambiguous)
 
-    agency_ids = _ensure_agencies(s, keys)
-    report_ids, stats.reports_created = _ensure_reports(s, {(agency_ids[n], y) for n, _, y in keys.values()})
-    desired = {doc_id: report_ids[(agency_ids[n], y)] for doc_id, (n, _, y) in keys.items()}
+    wanted = {d: (agency_ids[i.key], y) for d, (i, y) in identities.items()}
+    report_ids, stats.reports_created = _ensure_reports(s, set(wanted.values()))
+    desired = {d: report_ids[key] for d, key in wanted.items()}
+    existing: dict[int, int] = {}
+    for batch in chunks(sorted(todo)):
+        existing.update(s.execute(select(ReportDocument.document_id, ReportDocument.report_id)
+                                  .where(ReportDocument.document_id.in_(batch))).all())
+    stale = sorted(d for d, r in existing.items() if desired.get(d) != r)
+    for batch in chunks(stale):
+        s.execute(delete(ReportDocument).where(ReportDocument.document_id.in_(batch)))
+    insert_ignore(s, ReportDocument.__table__,
+                  [dict(document_id=d, report_id=r) for d, r in sorted(desired.items()) if existing.get(d) != r])
+    touched = set(existing.values()) | set(desired.values())
+    agencies = _refresh_reports(s, touched, stats)
+    from harvester.agency.series import refresh_series
 
-    existing = dict(s.execute(select(ReportDocument.document_id, ReportDocument.report_id)).all())
-    stale = [d for d, r in existing.items() if desired.get(d) != r]
-    if stale:
-        s.execute(delete(ReportDocument).where(ReportDocument.document_id.in_(stale)))
-    fresh = [dict(document_id=d, report_id=r) for d, r in desired.items() if existing.get(d) != r]
-    if fresh:
-        s.execute(insert(ReportDocument), fresh)
-
-    members: dict[int, list[int]] = defaultdict(list)
-    for doc_id, report_id in sorted(desired.items()):
-        members[report_id].append(doc_id)
-    canonical = _choose_canonical(s, members, docs)
-    _update_reports(s, canonical)
-    stats.reports_removed = _remove_empty_reports(s, set(members))
-    stats.reports = len(members)
-    stats.multi_document_reports = sum(len(m) > 1 for m in members.values())
-    stats.conflicts = _record_conflicts(s, members, canonical)
+    stats.series_checks, stats.series_failed = refresh_series(s, agencies)
+    for batch in chunks(sorted(todo)):
+        s.execute(update(Document).where(Document.id.in_(batch)).values(linked_at=started))
+    stats.reports = s.scalar(select(func.count()).select_from(Report)) or 0
     return stats
 
 
-def _resolve_parents(s: Session, docs: dict[int, _Doc]) -> int:
+def _children(s: Session, ids: set[int], docs: dict[int, _Doc]) -> set[int]:
+    """Attachments of `ids` (by parent id or parent URL), and theirs, not linked in this run yet:
+    they inherit agency and year from a page that may have changed."""
+    found: set[int] = set()
+    frontier = set(ids)
+    for _ in range(3):
+        if not frontier:
+            break
+        new: set[int] = set()
+        for batch in chunks(sorted(frontier)):
+            new.update(s.scalars(select(Document.id).where(Document.parent_document_id.in_(batch))))
+        urls = sorted({u for d in frontier if d in docs for u in (docs[d].url, docs[d].final_url) if u})
+        for batch in chunks(urls):
+            new.update(s.scalars(select(Document.id).where(Document.parent_url.in_(batch))))
+        frontier = new - ids - found
+        found |= frontier
+        _load(s, frontier, docs)
+    return found
+
+
+def _resolve_parents(s: Session, todo: list[_Doc], docs: dict[int, _Doc]) -> int:
+    urls = sorted({d.parent_url for d in todo if d.parent_id is None and d.parent_url})
     by_url: dict[str, int] = {}
-    for doc in docs.values():  # ascending ids: the latest version of a page wins
-        by_url[doc.url] = doc.id
-        if doc.final_url:
-            by_url.setdefault(doc.final_url, doc.id)
+    for batch in chunks(urls):
+        for doc_id, url, final_url in s.execute(
+                select(Document.id, Document.url, Document.final_url)
+                .where(or_(Document.url.in_(batch), Document.final_url.in_(batch)),
+                       or_(Document.error_kind.is_(None), Document.error_kind != FETCH)).order_by(Document.id)):
+            by_url[url] = doc_id  # ascending ids: the latest version of a page wins
+            if final_url:
+                by_url.setdefault(final_url, doc_id)
     resolved = 0
-    for doc in docs.values():
-        if doc.parent_id is None and doc.parent_url and doc.parent_url in by_url:
-            parent = by_url[doc.parent_url]
-            if parent != doc.id:
-                doc.parent_id = parent
-                s.execute(update(Document).where(Document.id == doc.id).values(parent_document_id=parent))
-                resolved += 1
+    for doc in todo:
+        if doc.parent_id is None and doc.parent_url in by_url and by_url[doc.parent_url] != doc.id:
+            doc.parent_id = by_url[doc.parent_url]
+            s.execute(update(Document).where(Document.id == doc.id).values(parent_document_id=doc.parent_id))
+            resolved += 1
     return resolved
 
 
-def _effective(doc: _Doc, docs: dict[int, _Doc]) -> tuple[str | None, int | None]:
+def _effective(s: Session, doc: _Doc, docs: dict[int, _Doc]) -> tuple[str | None, int | None]:
     agency, year = doc.agency, doc.year
     seen = {doc.id}
     parent_id = doc.parent_id
-    while (agency is None or normalize_agency(agency) is None or year is None) and parent_id is not None \
-            and parent_id not in seen and parent_id in docs:
+    while (normalize_name(agency) is None or year is None) and parent_id is not None and parent_id not in seen:
+        _load(s, [parent_id], docs)
+        if parent_id not in docs:
+            break
         seen.add(parent_id)
         parent = docs[parent_id]
-        if normalize_agency(agency) is None:
+        if normalize_name(agency) is None:
             agency = parent.agency
         if year is None:
             year = parent.year
@@ -194,60 +253,157 @@ def _effective(doc: _Doc, docs: dict[int, _Doc]) -> tuple[str | None, int | None
     return agency, year
 
 
-def _ensure_agencies(s: Session, keys: dict[int, tuple[str, str, int]]) -> dict[str, int]:
-    ids = dict(s.execute(select(Agency.normalized_name, Agency.id)).all())
-    names: dict[str, str] = {}
-    for _, (norm, display, _) in sorted(keys.items()):
-        names.setdefault(norm, display)
-    missing = [dict(name=names[n], normalized_name=n) for n in sorted(names) if n not in ids]
-    if missing:
-        s.execute(insert(Agency), missing)
-        ids = dict(s.execute(select(Agency.normalized_name, Agency.id)).all())
-    return ids
+def _portal_context(s: Session, portal_ids: set[str]) -> dict[str, tuple[str | None, str | None]]:
+    out: dict[str, tuple[str | None, str | None]] = {}
+    for batch in chunks(sorted(portal_ids)):
+        out.update({p: (c, a) for p, c, a in s.execute(select(Portal.id, Portal.division_code, Portal.agency)
+                                                        .where(Portal.id.in_(batch)))})
+    return out
 
 
 def _ensure_reports(s: Session, wanted: set[tuple[int, int]]) -> tuple[dict[tuple[int, int], int], int]:
-    ids = {(a, y): i for i, a, y in s.execute(select(Report.id, Report.agency_id, Report.year))}
-    missing = [dict(agency_id=a, year=y) for a, y in sorted(wanted - set(ids))]
-    if missing:
-        s.execute(insert(Report), missing)
-        ids = {(a, y): i for i, a, y in s.execute(select(Report.id, Report.agency_id, Report.year))}
-    return ids, len(missing)
+    def known() -> dict[tuple[int, int], int]:
+        ids: dict[tuple[int, int], int] = {}
+        for batch in chunks(sorted({a for a, _ in wanted})):
+            ids.update({(a, y): i for i, a, y in s.execute(select(Report.id, Report.agency_id, Report.year)
+                                                          .where(Report.agency_id.in_(batch)))})
+        return ids
+
+    ids = known()
+    missing = sorted(wanted - set(ids))
+    insert_ignore(s, Report.__table__, [dict(agency_id=a, year=y) for a, y in missing])
+    return (known() if missing else ids), len(missing)
 
 
-def _choose_canonical(s: Session, members: dict[int, list[int]], docs: dict[int, _Doc]) -> dict[int, int]:
-    media = {d: docs[d].media_type for m in members.values() for d in m}
-    return {report_id: ranked[0] for report_id, ranked in _rank(s, members, media).items()}
+# ---- one report's documents: versions, ranks, canonical, conflicts ---------------------------
+
+def canonical_rank(non_null_cells: int, passed_checks: int, media_type: str | None, doc_id: int) -> tuple:
+    """Sort key within one publication: the smallest is the canonical document."""
+    return (-non_null_cells, -passed_checks, 0 if media_type == PDF else 1, doc_id)
 
 
-def _rank(s: Session, members: dict[int, list[int]], media: dict[int, str | None]) -> dict[int, list[int]]:
-    cells = dict(s.execute(select(Cell.document_id, func.count()).where(Cell.value_text.is_not(None))
-                           .group_by(Cell.document_id)).all())
-    passed = dict(s.execute(select(CheckRow.document_id, func.count()).where(CheckRow.ok.is_(True))
-                            .group_by(CheckRow.document_id)).all())
-    return {report_id: sorted(doc_ids, key=lambda d: canonical_rank(cells.get(d, 0), passed.get(d, 0), media[d], d))
-            for report_id, doc_ids in members.items()}
+def _counts(s: Session, doc_ids: list[int]) -> tuple[dict[int, int], dict[int, int]]:
+    cells: dict[int, int] = {}
+    passed: dict[int, int] = {}
+    for batch in chunks(doc_ids):
+        cells.update(s.execute(select(Cell.document_id, func.count()).where(
+            Cell.document_id.in_(batch), Cell.value_text.is_not(None)).group_by(Cell.document_id)).all())
+        passed.update(s.execute(select(CheckRow.document_id, func.count()).where(
+            CheckRow.document_id.in_(batch), CheckRow.ok.is_(True)).group_by(CheckRow.document_id)).all())
+    return cells, passed
 
 
-def ranked_documents(s: Session) -> dict[int, list[int]]:
-    """Each linked report's documents, best first: its canonical document, then the others in
-    canonical order (`canonical_rank`). The order in which `merged_cells` takes values."""
+def order_report(members: list[_Doc], cells: dict[int, int], passed: dict[int, int]) -> list[tuple[int, int, int]]:
+    """[(document id, version, rank)] of one report's documents, best first (see the module doc)."""
+    by_id = {d.id: d for d in members}
+    generation: dict[int, int] = {}
+    by_url: dict[str, list[_Doc]] = defaultdict(list)
+    for d in members:
+        by_url[d.url].append(d)
+    for same in by_url.values():  # fetched again at one URL with other bytes: newest is generation 0
+        for i, d in enumerate(sorted(same, key=lambda d: (d.fetched_at or datetime.min.replace(tzinfo=timezone.utc),
+                                                          d.id), reverse=True)):
+            generation[d.id] = -i
+
+    def publication(d: _Doc, seen: frozenset[int] = frozenset()) -> tuple[str, int]:
+        parent = by_id.get(d.parent_id) if d.parent_id is not None and d.parent_id not in seen else None
+        if parent is None:
+            return d.publication_date or "", generation[d.id]
+        date, gen = publication(parent, seen | {d.id})
+        return d.publication_date or date, min(gen, generation[d.id])
+
+    keys = {d.id: publication(d) for d in members}
+    versions = {k: i + 1 for i, k in enumerate(sorted(set(keys.values()), reverse=True))}
+    ordered = sorted(members, key=lambda d: (versions[keys[d.id]],
+                                             *canonical_rank(cells.get(d.id, 0), passed.get(d.id, 0),
+                                                             d.media_type, d.id)))
+    return [(d.id, versions[keys[d.id]], rank) for rank, d in enumerate(ordered)]
+
+
+def _refresh_reports(s: Session, report_ids: set[int], stats: LinkStats) -> set[int]:
+    """Versions, ranks, canonical document, template and conflicts of the touched reports;
+    reports left without documents are removed. Returns the agencies concerned."""
+    stats.reports_touched = len(report_ids)
     members: dict[int, list[int]] = defaultdict(list)
-    media: dict[int, str | None] = {}
-    for report_id, doc_id, media_type in s.execute(
-            select(ReportDocument.report_id, ReportDocument.document_id, Document.media_type)
-            .join(Document, Document.id == ReportDocument.document_id).order_by(ReportDocument.document_id)):
-        members[report_id].append(doc_id)
-        media[doc_id] = media_type
-    canonical = dict(s.execute(select(Report.id, Report.canonical_document_id)).all())
-    ranked = _rank(s, members, media)
-    for report_id, docs in ranked.items():
-        first = canonical.get(report_id)
-        if first in docs:
-            docs.remove(first)
-            docs.insert(0, first)
-    return ranked
+    current: dict[int, tuple[int | None, int | None]] = {}
+    agencies: dict[int, int] = {}
+    for batch in chunks(sorted(report_ids)):
+        for d, r, v, k in s.execute(select(ReportDocument.document_id, ReportDocument.report_id,
+                                           ReportDocument.version, ReportDocument.rank)
+                                    .where(ReportDocument.report_id.in_(batch))):
+            members[r].append(d)
+            current[d] = (v, k)
+        agencies.update(s.execute(select(Report.id, Report.agency_id).where(Report.id.in_(batch))).all())
+    docs: dict[int, _Doc] = {}
+    all_docs = sorted(current)
+    _load(s, all_docs, docs)
+    cells, passed = _counts(s, all_docs)
+    canonical: dict[int, int] = {}
+    versions: dict[int, dict[int, int]] = {}
+    for report_id, doc_ids in members.items():
+        order = order_report([docs[d] for d in doc_ids], cells, passed)
+        canonical[report_id] = order[0][0]
+        versions[report_id] = {d: v for d, v, _ in order}
+        for d, v, k in order:
+            if current[d] != (v, k):
+                s.execute(update(ReportDocument).where(ReportDocument.document_id == d).values(version=v, rank=k))
+    reports = {}
+    for batch in chunks(sorted(canonical)):
+        reports.update({i: (c, t) for i, c, t in s.execute(select(Report.id, Report.canonical_document_id,
+                                                                  Report.template).where(Report.id.in_(batch)))})
+    for report_id, doc_id in canonical.items():
+        want = (doc_id, docs[doc_id].template)
+        if reports.get(report_id) != want:
+            s.execute(update(Report).where(Report.id == report_id)
+                      .values(canonical_document_id=want[0], template=want[1]))
+    empty = sorted(report_ids - set(members))
+    for batch in chunks(empty):
+        s.execute(delete(ReportConflict).where(ReportConflict.report_id.in_(batch)))
+        s.execute(delete(CheckRow).where(CheckRow.report_id.in_(batch)))
+        s.execute(delete(Report).where(Report.id.in_(batch)))
+    stats.reports_removed = len(empty)
+    stats.multi_document_reports = sum(len(m) > 1 for m in members.values())
+    stats.conflicts = _record_conflicts(s, members, versions)
+    return set(agencies.values())
 
+
+def _same(a: str | None, b: str | None) -> bool:
+    """Equal as printed or as numbers; an unknown (NULL) value disagrees with nothing."""
+    if a == b or a is None or b is None:
+        return True
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return False
+
+
+def _record_conflicts(s: Session, members: dict[int, list[int]], versions: dict[int, dict[int, int]]) -> int:
+    multi = sorted(r for r, m in members.items() if len(m) > 1)
+    for batch in chunks(sorted(members)):
+        s.execute(delete(ReportConflict).where(ReportConflict.report_id.in_(batch)))
+    total = 0
+    for batch in chunks(multi, 100):
+        merged = {(c.report_id, c.table, c.row_key, c.column_key): c for c in _merged(s, batch)}
+        rows: list[dict[str, Any]] = []
+        doc_ids = [d for r in batch for d in members[r]]
+        report_of = {d: r for r in batch for d in members[r]}
+        for sub in chunks(doc_ids):
+            for d, t, rk, ck, v in s.execute(select(Cell.document_id, Cell.table, Cell.row_key, Cell.column_key,
+                                                    Cell.value_text).where(Cell.document_id.in_(sub))
+                                             .order_by(Cell.document_id, Cell.id)):
+                report_id = report_of[d]
+                best = merged.get((report_id, t, rk, ck))
+                if best is None or best.document_id == d or _same(best.value_text, v):
+                    continue
+                rows.append(dict(report_id=report_id, document_id=d, table=t, row_key=rk, column_key=ck,
+                                 canonical_value=best.value_text, other_value=v,
+                                 kind="revision" if versions[report_id][d] > 1 else "reading"))
+        insert_ignore(s, ReportConflict.__table__, rows)
+        total += len(rows)
+    return total
+
+
+# ---- merged numbers --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class MergedCell:
@@ -260,86 +416,47 @@ class MergedCell:
     semantic: str
     document_id: int  # the document the value was read from
     cell_id: int
+    value: float | None = None
+
+
+def _merged(s: Session, report_ids: list[int], *conditions: Any) -> Iterator[MergedCell]:
+    """The merged cells of `report_ids` (at most `CHUNK`): for each (table, row, column) the cell
+    of the best-ranked version-1 document with a value, else of the best-ranked one."""
+    best: dict[tuple[int, str, str, str], MergedCell] = {}
+    for r, d, t, rk, ck, v, raw, sem, cell_id, num in s.execute(
+            select(ReportDocument.report_id, Cell.document_id, Cell.table, Cell.row_key, Cell.column_key,
+                   Cell.value_text, Cell.raw_text, Cell.semantic, Cell.id, Cell.value)
+            .join(ReportDocument, ReportDocument.document_id == Cell.document_id)
+            .where(ReportDocument.report_id.in_(report_ids), ReportDocument.version == 1, *conditions)
+            .order_by(ReportDocument.report_id, ReportDocument.rank, Cell.id)):
+        key = (r, t, rk, ck)
+        have = best.get(key)
+        if have is None or (have.value_text is None and v is not None):
+            best[key] = MergedCell(r, t, rk, ck, v, raw, sem, d, cell_id, num)
+    yield from best.values()
+
+
+def iter_merged_cells(s: Session, report_ids: Iterable[int] | None = None, *conditions: Any) -> Iterator[MergedCell]:
+    """Merged cells of the given reports (all reports when None), streamed a chunk of reports
+    at a time."""
+    if report_ids is None:
+        report_ids = s.scalars(select(Report.id).order_by(Report.id)).all()
+    for batch in chunks(report_ids, CHUNK):
+        yield from _merged(s, batch, *conditions)
 
 
 def merged_cells(s: Session) -> list[MergedCell]:
-    """A report's numbers: for each (table, row, column) the cell of its highest-ranked document
-    (`ranked_documents`) with a non-null value; when no document has a value, the highest-ranked
-    document's cell (unreadable). A table printed in one document and another table in a second
-    (an HTML page with table 2, a picture with table 3) thus make one complete report."""
-    rank = {doc_id: (report_id, i) for report_id, docs in ranked_documents(s).items() for i, doc_id in enumerate(docs)}
-    best: dict[tuple[int, str, str, str], tuple[tuple[bool, int], MergedCell]] = {}
-    for doc_id, t, r, c, v, raw, sem, cell_id in s.execute(
-            select(Cell.document_id, Cell.table, Cell.row_key, Cell.column_key, Cell.value_text, Cell.raw_text,
-                   Cell.semantic, Cell.id).join(ReportDocument, ReportDocument.document_id == Cell.document_id)):
-        report_id, i = rank[doc_id]
-        key, order = (report_id, t, r, c), (v is None, i)
-        if key not in best or order < best[key][0]:
-            best[key] = (order, MergedCell(report_id, t, r, c, v, raw, sem, doc_id, cell_id))
-    return [cell for _, cell in best.values()]
+    """Every report's numbers (`iter_merged_cells` over all reports), as read by the export and
+    `harvester reports`: table 2 from a page and table 3 from a picture make one complete report;
+    an older publication never gives a value."""
+    return list(iter_merged_cells(s))
 
 
-def canonical_rank(non_null_cells: int, passed_checks: int, media_type: str | None, doc_id: int) -> tuple:
-    """Sort key: the smallest is the canonical document."""
-    return (-non_null_cells, -passed_checks, 0 if media_type == PDF else 1, doc_id)
-
-
-def _update_reports(s: Session, canonical: dict[int, int]) -> None:
-    templates = dict(s.execute(select(Document.id, Document.template)
-                               .where(Document.id.in_(list(canonical.values())))).all()) if canonical else {}
-    current = {i: (c, t) for i, c, t in s.execute(select(Report.id, Report.canonical_document_id, Report.template))}
-    for report_id, doc_id in canonical.items():
-        want = (doc_id, templates.get(doc_id))
-        if current.get(report_id) != want:
-            s.execute(update(Report).where(Report.id == report_id)
-                      .values(canonical_document_id=want[0], template=want[1]))
-
-
-def _remove_empty_reports(s: Session, keep: set[int]) -> int:
-    stale = [i for i in s.scalars(select(Report.id)) if i not in keep]
-    if stale:
-        s.execute(delete(ReportConflict).where(ReportConflict.report_id.in_(stale)))
-        s.execute(delete(Report).where(Report.id.in_(stale)))
-    return len(stale)
-
-
-def _same(a: str | None, b: str | None) -> bool:
-    """Equal as printed or as numbers; an unknown (NULL) value disagrees with nothing."""
-    if a == b or a is None or b is None:
-        return True
-    try:
-        return a is not None and b is not None and float(a) == float(b)
-    except ValueError:
-        return False
-
-
-def _record_conflicts(s: Session, members: dict[int, list[int]], canonical: dict[int, int]) -> int:
-    multi = {r: m for r, m in members.items() if len(m) > 1}
-    rows: list[dict[str, Any]] = []
-    if multi:
-        doc_ids = [d for m in multi.values() for d in m]
-        values: dict[int, dict[tuple[str, str, str], str | None]] = defaultdict(dict)
-        for chunk_start in range(0, len(doc_ids), 500):
-            chunk = doc_ids[chunk_start:chunk_start + 500]
-            for d, t, r, c, v in s.execute(select(Cell.document_id, Cell.table, Cell.row_key, Cell.column_key,
-                                                  Cell.value_text).where(Cell.document_id.in_(chunk))):
-                values[d][(t, r, c)] = v
-        for report_id in sorted(multi):
-            canon = values.get(canonical[report_id], {})
-            for doc_id in multi[report_id]:
-                if doc_id == canonical[report_id]:
-                    continue
-                for key in sorted(canon.keys() & values.get(doc_id, {}).keys()):
-                    if not _same(canon[key], values[doc_id][key]):
-                        rows.append(dict(report_id=report_id, document_id=doc_id, table=key[0], row_key=key[1],
-                                         column_key=key[2], canonical_value=canon[key],
-                                         other_value=values[doc_id][key]))
-    existing = {(r, d, t, rk, ck, cv, ov) for r, d, t, rk, ck, cv, ov in s.execute(
-        select(ReportConflict.report_id, ReportConflict.document_id, ReportConflict.table, ReportConflict.row_key,
-               ReportConflict.column_key, ReportConflict.canonical_value, ReportConflict.other_value))}
-    wanted = {tuple(r.values()) for r in rows}
-    if existing != wanted:
-        s.execute(delete(ReportConflict))
-        if rows:
-            s.execute(insert(ReportConflict), rows)
-    return len(rows)
+def ranked_documents(s: Session) -> dict[int, list[int]]:
+    """Each linked report's documents, best first: its canonical document, then the others in
+    merge order, then older versions."""
+    out: dict[int, list[int]] = defaultdict(list)
+    for r, d in s.execute(select(ReportDocument.report_id, ReportDocument.document_id)
+                          .order_by(ReportDocument.report_id, ReportDocument.version, ReportDocument.rank)):
+        out[r].append(d)
+    return dict(out)

@@ -120,10 +120,13 @@ class Store:
 
     def ensure_portal(self, portal_id: str, *, name: str | None = None, agency: str | None = None,
                       level: str | None = None, cms: str | None = None,
-                      start_urls: Iterable[str] | None = None) -> None:
-        """Insert the portal, or update the fields given (None leaves a field as it is)."""
+                      start_urls: Iterable[str] | None = None, division_code: str | None = None,
+                      status: str | None = None, source: str | None = None) -> None:
+        """Insert the portal, or update the fields given (None leaves a field as it is).
+        ``division_code`` (GB/T 2260) is the context `harvester.agency` resolves agency names with."""
         fields = {"name": name, "agency": agency, "level": level, "cms": cms,
-                  "start_urls": list(start_urls) if start_urls is not None else None}
+                  "start_urls": list(start_urls) if start_urls is not None else None,
+                  "division_code": division_code, "status": status, "source": source}
         given = {k: v for k, v in fields.items() if v is not None}
         for attempt in range(2):
             try:
@@ -220,11 +223,11 @@ class Store:
                 done += 1
         return done
 
-    def link(self):
-        """Group documents into reports (see `harvester.link`)."""
+    def link(self, *, full: bool = False):
+        """Group the documents not linked yet (all with `full`) into reports (see `harvester.link`)."""
         from harvester.link import link
 
-        return link(self)
+        return link(self, full=full)
 
     # ---- helpers ----------------------------------------------------------------------
     def _find(self, url: str, sha: str | None) -> int | None:

@@ -39,7 +39,14 @@ def test_two_copies_of_one_report_become_one_report_with_two_documents(store: St
     [(report_id, agency_id, year, template, canonical)] = snap["reports"]
     assert (year, template, canonical) == (2023, "2021", a)  # a tie goes to the lowest id
     assert snap["members"] == [(a, report_id), (b, report_id)]
-    assert [n for _, n, _ in snap["agencies"]] == ["临淄区人民政府办公室"]
+    with store.session() as s:
+        office = s.get(Agency, agency_id)
+        chain = [office]
+        while chain[-1].parent_id is not None:
+            chain.append(s.get(Agency, chain[-1].parent_id))
+        assert [(a.name, a.division_code, a.level) for a in chain] == [
+            ("临淄区人民政府办公室", "370305", "county"), ("淄博市临淄区人民政府", "370305", "county"),
+            ("淄博市人民政府", "370300", "city"), ("山东省人民政府", "370000", "province")]
 
 
 def test_linking_again_changes_nothing(store: Store) -> None:

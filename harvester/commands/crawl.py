@@ -106,7 +106,8 @@ def run_crawl(portals: list, settings) -> dict[str, Any]:
 def register_portals(store, portals: Iterable[Any]) -> None:
     for p in portals:
         store.ensure_portal(p.id, name=p.name, agency=p.agency, level=p.level, cms=p.cms,
-                            start_urls=list(p.start_urls))
+                            start_urls=list(p.start_urls), division_code=p.division_code,
+                            source=p.source)
 
 
 def crawl_failed(stats: dict[str, Any]) -> list[str]:

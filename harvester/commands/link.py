@@ -1,4 +1,4 @@
-"""`harvester link`: group stored documents into reports (idempotent)."""
+"""`harvester link`: group stored documents into reports (idempotent, incremental)."""
 from __future__ import annotations
 
 import typer
@@ -8,13 +8,17 @@ from harvester.commands.options import DataDir, DbUrl
 
 
 @app.command("link")
-def link_command(data_dir: DataDir = None, db: DbUrl = None) -> None:
-    """Link stored documents of the same agency and year into one report and pick its canonical document."""
+def link_command(data_dir: DataDir = None, db: DbUrl = None,
+                 all_documents: bool = typer.Option(False, "--all",
+                                                    help="Re-link every document, not only those "
+                                                         "stored or re-extracted since the last link.")) -> None:
+    """Link stored documents of the same agency and year into one report (agency identity, revisions,
+    merge order, conflicts, series checks); only documents new or re-extracted since the last link."""
     from harvester.config import resolve
     from harvester.store import Store
 
     settings = resolve(data_dir, db)
     with Store(settings.db_url, settings.data_dir) as store:
-        stats = store.link()
+        stats = store.link(full=all_documents)
     for key, value in stats.as_dict().items():
         typer.echo(f"{key}: {value}")

@@ -9,8 +9,11 @@ Provenance rules the schema encodes:
 * Cells and checks belong to the document they were read from. A *report* (one
   agency, one year) groups documents through ``report_documents``; its numbers are
   those of its ``canonical_document_id``.
-* ``report_conflicts`` lists cells on which a non-canonical document of a report
-  disagrees with the canonical one (written by ``harvester.link``).
+* ``report_conflicts`` lists cells on which a document of a report disagrees with the
+  report's merged value (written by ``harvester.link``), older publications included.
+* Agencies (``harvester.agency``) have a stable id, a GB/T 2260 division code, level and parent
+  government; ``agency_aliases`` keeps every printed name, ``agency_ambiguities`` every name
+  that could not be told apart.
 """
 from __future__ import annotations
 
@@ -60,14 +63,51 @@ class CrawlRun(Base):
 
 
 class Agency(Base):
+    """One government or department in one division (`harvester.agency`). ``id`` is stable: it is
+    never re-keyed, whatever names arrive later; ``identity_key`` is what resolution maps a printed
+    name to (``370305:人民政府办公室``, or ``name:<normalized name>`` when no division could be told);
+    ``name`` is the most complete form printed so far."""
+
     __tablename__ = "agencies"
+    __table_args__ = (Index("ix_agencies_normalized_name", "normalized_name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
-    normalized_name: Mapped[str] = mapped_column(Text, unique=True)
+    normalized_name: Mapped[str] = mapped_column(Text)
     division_code: Mapped[Optional[str]] = mapped_column(String(12))  # GB/T 2260 code of its government
     level: Mapped[Optional[str]] = mapped_column(String(20))  # national | province | city | county | ...
     parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agencies.id"))  # parent government
+    identity_key: Mapped[Optional[str]] = mapped_column(Text, unique=True)  # NULL only for pre-0004 rows
+
+
+class AgencyAlias(Base):
+    """Every name an agency was printed or known under. ``source``: ``document`` (printed in a
+    report), ``division`` (built from the division dataset for a parent government)."""
+
+    __tablename__ = "agency_aliases"
+    __table_args__ = (UniqueConstraint("agency_id", "normalized"), Index("ix_agency_aliases_normalized", "normalized"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(20))
+
+
+class AgencyAmbiguity(Base):
+    """A document whose printed agency name fits several divisions (朝阳区… with no portal to tell
+    北京 from 长春): filed under an agency of that bare name (``agency_id``), never merged by guess.
+    ``candidate_codes`` / ``candidate_names``: the divisions it could mean, ``;``-separated."""
+
+    __tablename__ = "agency_ambiguities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), unique=True)
+    agency_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    printed_name: Mapped[str] = mapped_column(Text)
+    portal_id: Mapped[Optional[str]] = mapped_column(ForeignKey("portals.id"))
+    candidate_codes: Mapped[str] = mapped_column(Text)
+    candidate_names: Mapped[str] = mapped_column(Text)
 
 
 class Document(Base):
@@ -78,6 +118,8 @@ class Document(Base):
         Index("ix_documents_final_url", "final_url"),
         Index("ix_documents_agency_name_year", "agency_name", "year"),
         Index("ix_documents_parent_document_id", "parent_document_id"),
+        Index("ix_documents_linked_at", "linked_at"),
+        Index("ix_documents_parent_url", "parent_url"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -105,6 +147,7 @@ class Document(Base):
     extracted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     error_kind: Mapped[Optional[str]] = mapped_column(String(50))
     error_message: Mapped[Optional[str]] = mapped_column(Text)
+    linked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))  # NULL: `link` has not seen it
 
 
 class Report(Base):
@@ -119,13 +162,18 @@ class Report(Base):
 
 
 class ReportDocument(Base):
-    """Which report a document belongs to (a document belongs to at most one)."""
+    """Which report a document belongs to (a document belongs to at most one). ``version``: 1 for
+    the newest publication of the report, 2 for the one before … (`harvester.link` says how
+    publications are ordered); ``rank``: 0 for the canonical document, then the order in which the
+    report's merged numbers take values (only version 1 documents give values)."""
 
     __tablename__ = "report_documents"
     __table_args__ = (Index("ix_report_documents_report_id", "report_id"),)
 
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    version: Mapped[Optional[int]] = mapped_column(Integer)
+    rank: Mapped[Optional[int]] = mapped_column(Integer)
 
 
 class Cell(Base):
@@ -184,7 +232,9 @@ class ExtractionErrorRow(Base):
 
 
 class ReportConflict(Base):
-    """A cell on which one of a report's documents disagrees with its canonical document."""
+    """A cell on which one of a report's documents disagrees with the report's merged (exported)
+    value, ``canonical_value``. ``kind``: ``revision`` when the document is an older publication
+    (version > 1), ``reading`` when it is another reading of the current one (HTML vs PDF vs picture)."""
 
     __tablename__ = "report_conflicts"
     __table_args__ = (Index("ix_report_conflicts_report_id", "report_id"),)
@@ -197,3 +247,4 @@ class ReportConflict(Base):
     column_key: Mapped[str] = mapped_column(String(100))
     canonical_value: Mapped[Optional[str]] = mapped_column(Text)
     other_value: Mapped[Optional[str]] = mapped_column(Text)
+    kind: Mapped[Optional[str]] = mapped_column(String(20))  # revision | reading

@@ -1,0 +1,164 @@
+"""Agencies in the database: stable ids for identities, aliases, parents, recorded ambiguities.
+
+`ensure_agencies` maps identity keys to agency ids, inserting the missing ones with
+``INSERT … ON CONFLICT DO NOTHING`` (two `link` runs that meet on a new agency both get its one
+row). An id, once given, is never re-keyed: a longer printed name later only updates ``name``
+(the most complete form printed so far) and adds an alias. A database from before agency
+identity (agencies keyed by their printed name) keeps its ids: an agency without a key whose
+normalized name is printed again is adopted by the identity it resolves to.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
+
+from harvester.agency.divisions import divisions
+from harvester.agency.resolve import GOVERNMENT, Identity, government_name, normalize_name
+from harvester.db.models import Agency, AgencyAlias, AgencyAmbiguity
+
+T = TypeVar("T")
+#: ids per IN (…) list: far below PostgreSQL's 65,535 parameters and SQLite's 32,766
+CHUNK = 500
+
+
+def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def insert_ignore(s: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows, skipping those that hit a unique constraint (PostgreSQL and SQLite)."""
+    if not rows:
+        return
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    for batch in chunks(rows, 200):
+        s.execute(insert(table).on_conflict_do_nothing(), batch)
+
+
+def _parent_key(identity_key: str) -> str | None:
+    """The key of the parent government: a department's own government, a government's the
+    enclosing division's (临淄区 → 淄博市 → 山东省)."""
+    code, _, department = identity_key.partition(":")
+    if code == "name":
+        return None
+    if department != GOVERNMENT:
+        return f"{code}:{GOVERNMENT}"
+    parent = divisions().by_code[code].parent if code in divisions().by_code else None
+    return f"{parent}:{GOVERNMENT}" if parent else None
+
+
+def _built(key: str) -> dict[str, Any]:
+    """Row fields of an agency known from its key alone (a parent government)."""
+    code, _, department = key.partition(":")
+    name = government_name(code) if department == GOVERNMENT else divisions().full_name(code) + department
+    return dict(name=name, normalized_name=name, division_code=code, level=divisions().by_code[code].level)
+
+
+def ensure_agencies(s: Session, identities: Iterable[Identity]) -> dict[str, int]:
+    """identity key -> agency id for every identity given (and their parent governments)."""
+    printed: dict[str, Identity] = {}  # key -> the longest printed form seen in this batch
+    names: dict[str, set[str]] = {}
+    for ident in identities:
+        names.setdefault(ident.key, set()).add(ident.name)
+        if ident.key not in printed or len(ident.name) > len(printed[ident.key].name):
+            printed[ident.key] = ident
+    keys = set(printed)
+    frontier = set(printed)
+    while frontier:  # parent governments up to the province
+        frontier = {p for p in map(_parent_key, frontier) if p and p not in keys}
+        keys |= frontier
+    ids = _ids(s, keys)
+    _adopt_legacy(s, {k: names[k] for k in keys - set(ids) if k in names}, ids)
+    missing = sorted(keys - set(ids))
+    rows = []
+    for key in missing:
+        if key in printed:
+            ident = printed[key]
+            rows.append(dict(identity_key=key, name=ident.name, normalized_name=ident.name,
+                             division_code=ident.division_code, level=ident.level))
+        else:
+            rows.append(dict(identity_key=key, **_built(key)))
+    insert_ignore(s, Agency.__table__, rows)
+    ids.update(_ids(s, set(missing)))
+    _update_agencies(s, printed, ids)
+    aliases = [dict(agency_id=ids[k], name=n, normalized=n, source="document")
+               for k, ns in names.items() for n in sorted(ns)]
+    aliases += [dict(agency_id=ids[r["identity_key"]], name=r["name"], normalized=r["normalized_name"],
+                     source="division") for r in rows if r["identity_key"] not in printed]
+    insert_ignore(s, AgencyAlias.__table__, aliases)
+    return ids
+
+
+def _ids(s: Session, keys: set[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for batch in chunks(sorted(keys)):
+        out.update(s.execute(select(Agency.identity_key, Agency.id).where(Agency.identity_key.in_(batch))).all())
+    return out
+
+
+def _adopt_legacy(s: Session, names: dict[str, set[str]], ids: dict[str, int]) -> None:
+    """Agencies created before identity keys (keyed by printed name) keep their id."""
+    by_name = {n: k for k, ns in names.items() for n in ns}
+    for batch in chunks(sorted(by_name)):
+        for agency_id, norm in s.execute(select(Agency.id, Agency.normalized_name).where(
+                Agency.identity_key.is_(None), Agency.normalized_name.in_(batch)).order_by(Agency.id)).all():
+            key = by_name[norm]
+            if key not in ids:
+                s.execute(update(Agency).where(Agency.id == agency_id).values(identity_key=key))
+                ids[key] = agency_id
+
+
+def _update_agencies(s: Session, printed: dict[str, Identity], ids: dict[str, int]) -> None:
+    """Longer printed names, missing division codes / levels and parents of existing agencies."""
+    current = {}
+    for batch in chunks(sorted(ids.values())):
+        current.update({r.id: r for r in s.execute(select(Agency.id, Agency.name, Agency.division_code,
+                                                          Agency.level, Agency.parent_id)
+                                                   .where(Agency.id.in_(batch)))})
+    for key, agency_id in ids.items():
+        row = current[agency_id]
+        want: dict[str, Any] = {}
+        ident = printed.get(key)
+        if ident is not None:
+            if len(ident.name) > len(row.name):
+                want.update(name=ident.name, normalized_name=ident.name)
+            if row.division_code is None and ident.division_code:
+                want["division_code"] = ident.division_code
+            if row.level is None and ident.level:
+                want["level"] = ident.level
+        parent = _parent_key(key)
+        if parent is not None and row.parent_id != ids.get(parent):
+            want["parent_id"] = ids[parent]
+        if want:
+            s.execute(update(Agency).where(Agency.id == agency_id).values(**want))
+
+
+def record_ambiguities(s: Session, found: dict[int, tuple[Identity, int, str | None]],
+                       document_ids: Sequence[int]) -> None:
+    """Replace the recorded ambiguities of `document_ids`: `found` maps a document to its
+    ambiguous identity, the agency it was filed under and its portal."""
+    from sqlalchemy import delete
+
+    for batch in chunks(document_ids):
+        s.execute(delete(AgencyAmbiguity).where(AgencyAmbiguity.document_id.in_(batch)))
+    data = divisions()
+    rows = [dict(document_id=d, agency_id=agency_id, printed_name=ident.name, portal_id=portal,
+                 candidate_codes=";".join(ident.candidates),
+                 candidate_names=";".join(data.describe(c) for c in ident.candidates))
+            for d, (ident, agency_id, portal) in sorted(found.items())]
+    insert_ignore(s, AgencyAmbiguity.__table__, rows)
+
+
+__all__ = ["CHUNK", "chunks", "ensure_agencies", "insert_ignore", "normalize_name", "record_ambiguities"]
