@@ -255,11 +255,18 @@ class Filters:
                 {**p1, **p2})
 
     def agencies_sql(self) -> tuple[str, dict[str, Any]]:
-        """``SELECT id …``: the agencies of the selected reports (every agency when unfiltered)."""
+        """``SELECT id …``: the agencies matching the level/region/agency options that are expected in
+        the years asked for (a report in one of them or before: coverage lists it), every agency
+        when unfiltered."""
         if self.empty:
             return "SELECT id FROM agencies", {}
-        sql, params = self.reports_sql()
-        return f"SELECT r2.agency_id FROM reports r2 WHERE r2.id IN ({sql})", params
+        agency, params = self.agency_sql("a")
+        year = "1 = 1"
+        if self.years:
+            params["yrmax"] = max(int(y) for y in self.years)
+            year = "rx.year <= :yrmax"
+        return (f"SELECT a.id FROM agencies a WHERE {agency} AND EXISTS "
+                f"(SELECT 1 FROM reports rx WHERE rx.agency_id = a.id AND {year})", params)
 
 
 # ------------------------------------------------------------------ export
@@ -452,7 +459,8 @@ def _export_conflicts(conn: Connection, out: Path, encoding: str, where: str, pa
 
 
 def _export_coverage(conn: Connection, out: Path, encoding: str, filters: Filters) -> dict[str, int]:
-    agency, params = filters.agency_sql("a")
+    chosen, params = filters.agencies_sql()
+    agency = f"a.id IN ({chosen})"
     year, yparams = filters.year_sql("cv.year")
     with _Writer(out, "coverage", encoding) as w:
         for row in _stream(conn, f"""
