@@ -183,6 +183,16 @@ class _Writer:
 
 
 # ------------------------------------------------------------------ filters
+def region_prefix(region: str) -> str | None:
+    """The division-code prefix a --region code stands for (370300 → 3703, 370000 → 37), None for a name."""
+    region = region.strip()
+    if not re.fullmatch(r"\d{2,12}", region):
+        return None
+    while len(region) > 2 and len(region) % 2 == 0 and region.endswith("00"):
+        region = region[:-2]
+    return region
+
+
 @dataclass(frozen=True)
 class Filters:
     """Which reports to export. Values of one option are alternatives; options combine (AND).
@@ -215,11 +225,8 @@ class Filters:
         if self.regions:
             alts = []
             for i, region in enumerate(self.regions):
-                region = region.strip()
-                if re.fullmatch(r"\d{2,12}", region):
-                    prefix = region
-                    while len(prefix) > 2 and len(prefix) % 2 == 0 and prefix.endswith("00"):
-                        prefix = prefix[:-2]
+                prefix = region_prefix(region)
+                if prefix is not None:
                     params[f"rg{i}"] = prefix + "%"
                     alts.append(f"{a}.division_code LIKE :rg{i}")
                 else:
