@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
-APT_PACKAGES ?= postgresql libreoffice-writer-nogui libreoffice-calc-nogui redis-server fonts-noto-cjk python3-venv
+APT_PACKAGES ?= postgresql libreoffice-writer-nogui libreoffice-calc-nogui redis-server fonts-noto-cjk chromium python3-venv
 PYTEST_ARGS ?= -q
 
 .PHONY: install system-deps venv test demo pg-test-server clean-pg
@@ -32,7 +32,7 @@ $(VENV)/bin/python:
 # Reinstall only when the project metadata changed.
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e '.[dev,redis]'
+	$(VENV)/bin/python -m pip install -q -e '.[dev,redis,serve]'
 	@touch $@
 
 test: install

@@ -1,36 +1,53 @@
-"""CSV export of linked reports.
+"""CSV export of linked reports: a data package a researcher can load blind.
 
-Files (UTF-8, or UTF-8 with BOM for Excel), column names are the spec's keys
-(`shared/spec/report-tables.md`), rows in a deterministic order:
+Every file, column and code is described once, in the data dictionary
+(``docs/data-dictionary.toml``); ``datapackage.json`` (Frictionless), the datasette
+metadata and ``docs/data-dictionary.md`` are generated from it. Files (UTF-8, or UTF-8
+with BOM for Excel), rows in a deterministic order:
 
-* ``reports.csv``: one row per report: its canonical document's URL, its checks (those of
-  every document its numbers come from) and ``value_documents``, those documents' ids.
+* ``reports.csv``: one row per report (view ``report_summary``).
 * ``cells.csv``: every cell of every report, long form, merged over the report's documents
-  (`harvester.link.merged_cells`: each cell from the highest-ranked document that has a
-  value for it, canonical first); ``document_id`` and ``source_url`` say where it was read.
-* ``table2.csv``, ``table3.csv``, ``table4.csv``: one row per report and row key,
-  one column per column key of the table (union of both templates for table 2), merged too.
-* ``codebook.csv``: every row and column key with the templates that print it and its printed label.
+  (view ``report_cells``: each cell from the best-ranked document that has a value).
+* ``table2.csv``, ``table3.csv``, ``table4.csv``: one row per report and row key, one column
+  per column key (numbers only).
+* ``codebook.csv``: every row and column key with its templates and printed label.
+* ``agencies.csv``, ``documents.csv``, ``checks.csv`` (+ ``check_rules.csv``, the glossary),
+  ``conflicts.csv``, ``coverage.csv``.
 
-Values are written exactly as extracted (``value_text``); an unknown value is empty.
+Numeric columns hold numbers only: the printed text is in ``raw_text`` and the exact value
+in ``value_text``; ``value_code`` says why a value is what it is (number, zero, blank,
+unreadable, text). Text cells starting with ``= + - @``, a tab or a carriage return get a
+leading ``'`` (OWASP CSV injection); numeric columns are never touched.
+
+The export streams: every file is one ordered query read in batches (server-side cursor on
+PostgreSQL), a report's cells are grouped in memory one report at a time, and filters are SQL
+predicates (never one parameter per id), so memory stays flat whatever the database size.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
+import math
+import re
+import tomllib
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cache
+from itertools import groupby
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from harvester.db.models import Agency, CheckRow, Document, Report, ReportDocument
-from harvester.link import MergedCell, merged_cells
+from harvester.extract import labels as L
 
 if TYPE_CHECKING:
     from harvester.store import Store
 
-from harvester.extract import labels as L
+DICTIONARY_PATH = Path(__file__).resolve().parents[1] / "docs" / "data-dictionary.toml"
+BATCH = 2000  # rows fetched per round trip
 
 TABLE2_ROWS = list(L.TABLE2["2019"])  # the 2019 template has every table-2 row, in printed order
 TABLE2_COLUMNS = list(L.COLUMN_LABELS["table2"])
@@ -42,107 +59,427 @@ TABLE4_COLUMNS = list(L.TABLE4_COLUMNS)
 TABLES = {"table2": (TABLE2_ROWS, TABLE2_COLUMNS), "table3": (TABLE3_ROWS, TABLE3_COLUMNS),
           "table4": (TABLE4_ROWS, TABLE4_COLUMNS)}
 
-REPORTS_HEADER = ["report_id", "agency", "year", "template", "source_url", "documents", "checks_ok",
-                  "failed_checks", "value_documents"]
-CELLS_HEADER = ["report_id", "agency", "year", "table", "row", "column", "value", "raw_text", "semantic",
-                "document_id", "source_url"]
-WIDE_PREFIX = ["report_id", "agency", "year", "template", "row"]
+
+# ------------------------------------------------------------------ the data dictionary
+@cache
+def dictionary() -> dict[str, Any]:
+    """The data dictionary (docs/data-dictionary.toml), parsed once."""
+    with DICTIONARY_PATH.open("rb") as fh:
+        return tomllib.load(fh)
 
 
+def resource(name: str) -> dict[str, Any]:
+    return next(r for r in dictionary()["resources"] if r["name"] == name)
+
+
+def fields(name: str) -> list[dict[str, Any]]:
+    """The fields of a file; a wide table's are its prefix plus one number column per column key."""
+    res = resource(name)
+    if "wide" in res:
+        return list(dictionary()["wide"]["prefix"]) + [
+            {"name": c, "type": "number", "title": c, "description": f"{res['wide']} column {c!r} (codebook.csv)"}
+            for c in wide_columns(res["wide"])]
+    return list(res["fields"])
+
+
+def header(name: str) -> list[str]:
+    return [f["name"] for f in fields(name)]
+
+
+#: Column keys printed by the extractor beyond the label table (none today); set per export run.
+_EXTRA_COLUMNS: dict[str, list[str]] = {}
+
+
+def wide_columns(table: str) -> list[str]:
+    return TABLES[table][1] + _EXTRA_COLUMNS.get(table, [])
+
+
+REPORTS_HEADER = header("reports")
+CELLS_HEADER = header("cells")
+WIDE_PREFIX = [f["name"] for f in dictionary()["wide"]["prefix"]]
+CODEBOOK_HEADER = header("codebook")
+
+# ------------------------------------------------------------------ values
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """OWASP CSV injection: a text cell a spreadsheet would run as a formula gets a leading '."""
+    return "'" + value if value.startswith(_DANGEROUS) else value
+
+
+def number(value: Any) -> str:
+    """A number as text: integers without a decimal point; empty for None."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value):
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def value_code(value: float | None, value_text: str | None, semantic: str) -> str:
+    """cells.csv `value_code` (codes in the data dictionary)."""
+    if semantic == "unreadable" or value_text is None:
+        return "unreadable"
+    if value is None:
+        return "text"
+    return semantic
+
+
+def _timestamp(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)  # stored as UTC
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _boolean(value: Any) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def _render(value: Any, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind in ("integer", "number"):
+        return number(value)
+    if kind == "boolean":
+        return _boolean(value)
+    if kind == "datetime":
+        return _timestamp(value)
+    return neutralise(str(value))
+
+
+class _Writer:
+    """One CSV file of the package: renders each value by its dictionary type."""
+
+    def __init__(self, out: Path, name: str, encoding: str) -> None:
+        self.name = name
+        self.path = out / resource(name)["path"]
+        self.kinds = [f["type"] for f in fields(name)]
+        self.fh = self.path.open("w", encoding=encoding, newline="")
+        self.writer = csv.writer(self.fh, lineterminator="\n")
+        self.writer.writerow(header(name))
+        self.rows = 0
+
+    def write(self, row: Sequence[Any]) -> None:
+        self.writer.writerow([_render(v, k) for v, k in zip(row, self.kinds, strict=True)])
+        self.rows += 1
+
+    def close(self) -> None:
+        self.fh.close()
+
+    def __enter__(self) -> "_Writer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ------------------------------------------------------------------ filters
+def region_prefix(region: str) -> str | None:
+    """The division-code prefix a --region code stands for (370300 → 3703, 370000 → 37), None for a name."""
+    region = region.strip()
+    if not re.fullmatch(r"\d{2,12}", region):
+        return None
+    while len(region) > 2 and len(region) % 2 == 0 and region.endswith("00"):
+        region = region[:-2]
+    return region
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which reports to export. Values of one option are alternatives; options combine (AND).
+
+    ``regions``: a GB/T 2260 code prefix (``37``, ``3703``, ``370305``; trailing ``00`` pairs
+    of a full code are dropped) or a place name contained in the agency's name or its parent's
+    or grandparent's (山东省, 淄博市). ``agencies``: an agency id, or text its name contains."""
+
+    years: tuple[int, ...] = ()
+    levels: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    agencies: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.years or self.levels or self.regions or self.agencies)
+
+    def agency_sql(self, a: str = "a") -> tuple[str, dict[str, Any]]:
+        """A predicate on an `agencies` alias for the level/region/agency options."""
+        from harvester.link import normalize_agency
+
+        parts: list[str] = []
+        params: dict[str, Any] = {}
+        if self.levels:
+            names = []
+            for i, level in enumerate(self.levels):
+                params[f"lv{i}"] = level
+                names.append(f":lv{i}")
+            parts.append(f"{a}.level IN ({', '.join(names)})")
+        if self.regions:
+            alts = []
+            for i, region in enumerate(self.regions):
+                prefix = region_prefix(region)
+                if prefix is not None:
+                    params[f"rg{i}"] = prefix + "%"
+                    alts.append(f"{a}.division_code LIKE :rg{i}")
+                else:
+                    params[f"rg{i}"] = f"%{normalize_agency(region) or region}%"
+                    alts.append(f"({a}.normalized_name LIKE :rg{i} OR EXISTS (SELECT 1 FROM agencies p1 "
+                                f"LEFT JOIN agencies p2 ON p2.id = p1.parent_id WHERE p1.id = {a}.parent_id AND "
+                                f"(p1.normalized_name LIKE :rg{i} OR p2.normalized_name LIKE :rg{i})))")
+            parts.append("(" + " OR ".join(alts) + ")")
+        if self.agencies:
+            alts = []
+            for i, agency in enumerate(self.agencies):
+                agency = agency.strip()
+                if agency.isdigit():
+                    params[f"ag{i}"] = int(agency)
+                    alts.append(f"{a}.id = :ag{i}")
+                else:
+                    params[f"ag{i}"] = f"%{normalize_agency(agency) or agency}%"
+                    alts.append(f"{a}.normalized_name LIKE :ag{i}")
+            parts.append("(" + " OR ".join(alts) + ")")
+        return (" AND ".join(parts) or "1 = 1"), params
+
+    def year_sql(self, column: str) -> tuple[str, dict[str, Any]]:
+        if not self.years:
+            return "1 = 1", {}
+        params = {f"yr{i}": int(y) for i, y in enumerate(self.years)}
+        return f"{column} IN ({', '.join(':' + k for k in params)})", params
+
+    def reports_sql(self) -> tuple[str, dict[str, Any]]:
+        """``SELECT r.id …``: the selected reports (a subquery, no parameter per id)."""
+        agency, p1 = self.agency_sql("a")
+        year, p2 = self.year_sql("r.year")
+        return (f"SELECT r.id FROM reports r JOIN agencies a ON a.id = r.agency_id WHERE {agency} AND {year}",
+                {**p1, **p2})
+
+    def agencies_sql(self) -> tuple[str, dict[str, Any]]:
+        """``SELECT id …``: the agencies matching the level/region/agency options that are expected in
+        the years asked for (a report in one of them or before: coverage lists it), every agency
+        when unfiltered."""
+        if self.empty:
+            return "SELECT id FROM agencies", {}
+        agency, params = self.agency_sql("a")
+        year = "1 = 1"
+        if self.years:
+            params["yrmax"] = max(int(y) for y in self.years)
+            year = "rx.year <= :yrmax"
+        return (f"SELECT a.id FROM agencies a WHERE {agency} AND EXISTS "
+                f"(SELECT 1 FROM reports rx WHERE rx.agency_id = a.id AND {year})", params)
+
+
+# ------------------------------------------------------------------ export
 @dataclass
 class ExportResult:
     out_dir: Path
     files: dict[str, int]  # file name -> data rows written
 
 
+def export(target: "Store | Session", out_dir: str | Path, *, bom: bool = False,
+           filters: Filters | None = None) -> ExportResult:
+    if isinstance(target, Session):
+        return _export(target.connection(), Path(out_dir), bom, filters or Filters())
+    with target.engine.connect() as conn:
+        return _export(conn, Path(out_dir), bom, filters or Filters())
+
+
+def _stream(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
+    """Rows of one query, fetched in batches (a server-side cursor on PostgreSQL)."""
+    result = conn.execute(text(sql).execution_options(stream_results=True, yield_per=BATCH), params or {})
+    yield from result
+
+
+def _export(conn: Connection, out: Path, bom: bool, filters: Filters) -> ExportResult:
+    out.mkdir(parents=True, exist_ok=True)
+    encoding = "utf-8-sig" if bom else "utf-8"
+    _EXTRA_COLUMNS.clear()
+    for table, column in conn.execute(text('SELECT DISTINCT "table", column_key FROM cells')):
+        if table in TABLES and column not in TABLES[table][1]:
+            _EXTRA_COLUMNS.setdefault(table, []).append(column)
+    for cols in _EXTRA_COLUMNS.values():
+        cols.sort()
+    selected, params = filters.reports_sql()
+    where = "1 = 1" if filters.empty else f"r.id IN ({selected})"
+    files: dict[str, int] = {}
+
+    with _Writer(out, "reports", encoding) as w:
+        for row in _stream(conn, f"""
+                SELECT rs.report_id, rs.agency, rs.year, rs.template, rs.source_url, rs.documents,
+                       CASE WHEN rs.checks = 0 THEN NULL ELSE rs.failed_checks = 0 END, rs.failed_checks,
+                       rs.value_documents, rs.agency_id, rs.division_code, rs.level, rs.checks
+                FROM report_summary rs JOIN reports r ON r.id = rs.report_id WHERE {where}
+                ORDER BY rs.normalized_name, rs.year, rs.report_id""", params):
+            w.write(row)
+        files[w.path.name] = w.rows
+
+    files.update(_export_cells(conn, out, encoding, where, params))
+    with _Writer(out, "codebook", encoding) as w:
+        for row in codebook():
+            w.write(row)
+        files[w.path.name] = w.rows
+    files.update(_export_agencies(conn, out, encoding, filters))
+    files.update(_export_documents(conn, out, encoding, where, params, filters))
+    files.update(_export_checks(conn, out, encoding, where, params, filters))
+    files.update(_export_conflicts(conn, out, encoding, where, params))
+    files.update(_export_coverage(conn, out, encoding, filters))
+    write_datapackage(out, encoding)
+    return ExportResult(out, files)
+
+
+def report_rows(conn: Connection, filters: Filters | None = None) -> Iterator[list[Any]]:
+    """`harvester reports` rows, streamed from ``report_summary``: report_id, agency, year, template,
+    documents, failed checks, source URL."""
+    filters = filters or Filters()
+    selected, params = filters.reports_sql()
+    where = "1 = 1" if filters.empty else f"rs.report_id IN ({selected})"
+    for row in _stream(conn, f"""
+            SELECT rs.report_id, rs.agency, rs.year, rs.template, rs.documents, rs.failed_checks, rs.source_url
+            FROM report_summary rs WHERE {where} ORDER BY rs.normalized_name, rs.year, rs.report_id""", params):
+        yield list(row)
+
+
 def _order(keys: list[str], key: str) -> tuple[int, str]:
     return (keys.index(key), "") if key in keys else (len(keys), key)
 
 
-def export(target: "Store | Session", out_dir: str | Path, *, bom: bool = False) -> ExportResult:
-    if isinstance(target, Session):
-        return _export(target, Path(out_dir), bom)
-    with target.session() as s:
-        return _export(s, Path(out_dir), bom)
+def _export_cells(conn: Connection, out: Path, encoding: str, where: str, params: dict[str, Any]) -> dict[str, int]:
+    """cells.csv and the wide tables in one pass over ``report_cells``, one report at a time."""
+    writers = {"cells": _Writer(out, "cells", encoding)}
+    writers.update({t: _Writer(out, t, encoding) for t in TABLES})
+    try:
+        rows = _stream(conn, f"""
+            SELECT rc.report_id, a.name, r.year, r.template, rc."table", rc.row_key, rc.column_key, rc.value,
+                   rc.raw_text, rc.semantic, rc.document_id, d.url, rc.value_text, rc.unit, rc.cell_id
+            FROM report_cells rc JOIN reports r ON r.id = rc.report_id JOIN agencies a ON a.id = r.agency_id
+            JOIN documents d ON d.id = rc.document_id
+            WHERE {where} ORDER BY a.normalized_name, r.year, r.id""", params)
+        for report_id, group in groupby(rows, key=lambda row: row[0]):
+            cells = sorted(group, key=lambda c: (c[4], _order(TABLES.get(c[4], ([], []))[0], c[5]),
+                                                 _order(TABLES.get(c[4], ([], []))[1], c[6]), c[14]))
+            for (rid, agency, year, _template, table, row_key, column_key, value, raw, semantic, doc_id, url,
+                 value_text, unit, _cell_id) in cells:
+                writers["cells"].write([rid, agency, year, table, row_key, column_key, value, raw, semantic, doc_id,
+                                        url, value_code(value, value_text, semantic), value_text, unit])
+            for table, (_rows, _cols) in TABLES.items():
+                wide: dict[str, dict[str, Any]] = {}
+                for c in cells:
+                    if c[4] == table:
+                        wide.setdefault(c[5], {})[c[6]] = c[7]
+                meta = cells[0][:4]
+                for row_key in sorted(wide, key=lambda k: _order(TABLES[table][0], k)):
+                    writers[table].write([*meta, row_key, *(wide[row_key].get(c) for c in wide_columns(table))])
+    finally:
+        for w in writers.values():
+            w.close()
+    return {w.path.name: w.rows for w in writers.values()}
 
 
-def value_documents(cells: Iterable[MergedCell]) -> dict[int, set[int]]:
-    """report id -> the documents its merged numbers come from."""
-    out: dict[int, set[int]] = {}
-    for c in cells:
-        if c.value_text is not None:
-            out.setdefault(c.report_id, set()).add(c.document_id)
-    return out
+def _export_agencies(conn: Connection, out: Path, encoding: str, filters: Filters) -> dict[str, int]:
+    chosen, params = filters.agencies_sql()
+    year, yparams = filters.year_sql("r.year")
+    params = {**params, **yparams}
+    agencies = _stream(conn, f"""
+        WITH RECURSIVE chosen(id) AS (
+            {chosen}
+            UNION
+            SELECT a.parent_id FROM agencies a JOIN chosen c ON a.id = c.id WHERE a.parent_id IS NOT NULL)
+        SELECT a.id, a.name, a.normalized_name, a.division_code, a.level, a.parent_id,
+               COALESCE(n.reports, 0), n.first_year, n.last_year
+        FROM agencies a
+        LEFT JOIN (SELECT r.agency_id, COUNT(*) AS reports, MIN(r.year) AS first_year, MAX(r.year) AS last_year
+                   FROM reports r WHERE {year} GROUP BY r.agency_id) n ON n.agency_id = a.id
+        WHERE a.id IN (SELECT id FROM chosen) ORDER BY a.id""", params)
+    names = _stream(conn, f"""
+        SELECT DISTINCT r.agency_id, d.agency_name FROM reports r
+        JOIN report_documents rd ON rd.report_id = r.id JOIN documents d ON d.id = rd.document_id
+        WHERE d.agency_name IS NOT NULL AND {year} ORDER BY r.agency_id, d.agency_name""", yparams)
+    by_agency = groupby(names, key=lambda row: row[0])
+    pending = next(by_agency, None)
+    with _Writer(out, "agencies", encoding) as w:
+        for agency_id, name, norm, code, level, parent, reports, first, last in agencies:
+            while pending is not None and pending[0] < agency_id:
+                pending = next(by_agency, None)
+            printed = [n for _, n in pending[1]] if pending is not None and pending[0] == agency_id else []
+            w.write([agency_id, name, norm, ";".join(printed), code, level, parent, reports, first, last])
+        return {w.path.name: w.rows}
 
 
-def report_checks(s: Session, sources: dict[int, set[int]], canonical: dict[int, int | None]) -> dict[int, list[bool]]:
-    """report id -> results of the checks of the documents its numbers come from (its
-    canonical document's when no document has a value)."""
-    docs = {rid: sources.get(rid) or ({canon} if canon is not None else set()) for rid, canon in canonical.items()}
-    by_doc: dict[int, list[bool]] = {}
-    wanted = {d for ds in docs.values() for d in ds}
-    for doc_id, ok in s.execute(select(CheckRow.document_id, CheckRow.ok)
-                                .join(ReportDocument, ReportDocument.document_id == CheckRow.document_id)
-                                .order_by(CheckRow.id)):
-        if doc_id in wanted:
-            by_doc.setdefault(doc_id, []).append(bool(ok))
-    return {rid: [ok for d in sorted(ds) for ok in by_doc.get(d, [])] for rid, ds in docs.items()}
+def _export_documents(conn: Connection, out: Path, encoding: str, where: str, params: dict[str, Any],
+                      filters: Filters) -> dict[str, int]:
+    scope = "1 = 1" if filters.empty else f"rd.report_id IN (SELECT r.id FROM reports r WHERE {where})"
+    with _Writer(out, "documents", encoding) as w:
+        for row in _stream(conn, f"""
+                SELECT d.id, rd.report_id, d.url, d.final_url, d.parent_url, d.http_status, d.media_type, d.sha256,
+                       d.size, d.fetched_at, d.portal_id, d.title, d.agency_name, d.year, d.template,
+                       d.publication_date, d.report_kind, d.error_kind, d.error_message
+                FROM documents d LEFT JOIN report_documents rd ON rd.document_id = d.id
+                WHERE {scope} ORDER BY d.id""", params):
+            w.write(row)
+        return {w.path.name: w.rows}
 
 
-def _export(s: Session, out: Path, bom: bool) -> ExportResult:
-    out.mkdir(parents=True, exist_ok=True)
-    encoding = "utf-8-sig" if bom else "utf-8"
-    reports = s.execute(
-        select(Report.id, Agency.name, Report.year, Report.template, Document.url, Report.canonical_document_id)
-        .join(Agency, Agency.id == Report.agency_id)
-        .outerjoin(Document, Document.id == Report.canonical_document_id)
-        .order_by(Agency.normalized_name, Report.year, Report.id)).all()
-    n_docs = dict(s.execute(select(ReportDocument.report_id, func.count()).group_by(ReportDocument.report_id)).all())
-    merged = merged_cells(s)
-    sources = value_documents(merged)
-    checks = report_checks(s, sources, {rid: canon for rid, *_rest, canon in reports})
-    urls = dict(s.execute(select(Document.id, Document.url)
-                          .where(Document.id.in_(sorted({c.document_id for c in merged})))).all())
-
-    files: dict[str, int] = {}
-    rows = []
-    for rid, agency, year, template, url, _canonical in reports:
-        oks = checks.get(rid, [])
-        rows.append([rid, agency, year, template or "", url or "", n_docs.get(rid, 0),
-                     "" if not oks else ("true" if all(oks) else "false"), sum(not ok for ok in oks),
-                     ";".join(str(d) for d in sorted(sources.get(rid, ())))])
-    files["reports.csv"] = _write(out / "reports.csv", encoding, REPORTS_HEADER, rows)
-
-    meta = {rid: (agency, year, template or "") for rid, agency, year, template, _, _ in reports}
-    order = {rid: i for i, (rid, *_rest) in enumerate(reports)}
-
-    def cell_key(c: MergedCell) -> tuple:
-        rows_, cols = TABLES.get(c.table, ([], []))
-        return (order[c.report_id], c.table, _order(rows_, c.row_key), _order(cols, c.column_key), c.cell_id)
-
-    cells = sorted((c for c in merged if c.report_id in order), key=cell_key)
-    files["cells.csv"] = _write(out / "cells.csv", encoding, CELLS_HEADER, (
-        [c.report_id, meta[c.report_id][0], meta[c.report_id][1], c.table, c.row_key, c.column_key,
-         _blank(c.value_text), _blank(c.raw_text), c.semantic, c.document_id, urls.get(c.document_id, "")]
-        for c in cells))
-
-    for table, (row_keys, col_keys) in TABLES.items():
-        wide: dict[tuple[int, str], dict[str, str]] = {}
-        for c in cells:
-            if c.table == table:
-                wide.setdefault((c.report_id, c.row_key), {})[c.column_key] = _blank(c.value_text)
-        extra = sorted({c for vals in wide.values() for c in vals} - set(col_keys))
-        header = WIDE_PREFIX + col_keys + extra
-        ordered = sorted(wide, key=lambda k: (order[k[0]], _order(row_keys, k[1])))
-        files[f"{table}.csv"] = _write(out / f"{table}.csv", encoding, header, (
-            [rid, *meta[rid], r] + [wide[(rid, r)].get(c, "") for c in col_keys + extra] for rid, r in ordered))
-    files["codebook.csv"] = _write(out / "codebook.csv", encoding, CODEBOOK_HEADER, codebook())
-    return ExportResult(out, files)
+def _export_checks(conn: Connection, out: Path, encoding: str, where: str, params: dict[str, Any],
+                   filters: Filters) -> dict[str, int]:
+    if filters.empty:
+        scope = "1 = 1"
+    else:
+        chosen, aparams = filters.agencies_sql()
+        params = {**params, **aparams}
+        scope = (f"(COALESCE(ch.report_id, rd.report_id) IN (SELECT r.id FROM reports r WHERE {where}) "
+                 f"OR (ch.scope = 'series' AND ch.agency_id IN ({chosen})))")
+    with _Writer(out, "checks", encoding) as w:
+        for row in _stream(conn, f"""
+                SELECT ch.id, ch.rule, ch.scope, ch."where", ch.expected, ch.found, ch.ok, ch.document_id,
+                       COALESCE(ch.report_id, rd.report_id), COALESCE(ch.agency_id, rr.agency_id),
+                       rck.check_id IS NOT NULL
+                FROM checks ch
+                LEFT JOIN report_documents rd ON rd.document_id = ch.document_id
+                LEFT JOIN reports rr ON rr.id = COALESCE(ch.report_id, rd.report_id)
+                LEFT JOIN (SELECT DISTINCT check_id FROM report_checks) rck ON rck.check_id = ch.id
+                WHERE {scope} ORDER BY ch.id""", params):
+            w.write(row)
+        files = {w.path.name: w.rows}
+    rules = sorted({r for (r,) in conn.execute(text("SELECT DISTINCT rule FROM checks"))})
+    with _Writer(out, "check_rules", encoding) as w:
+        for row in rule_glossary(rules):
+            w.write(row)
+        files[w.path.name] = w.rows
+    return files
 
 
-CODEBOOK_HEADER = ["table", "kind", "key", "templates", "label"]
+def _export_conflicts(conn: Connection, out: Path, encoding: str, where: str, params: dict[str, Any]) -> dict[str, int]:
+    with _Writer(out, "conflicts", encoding) as w:
+        for row in _stream(conn, f"""
+                SELECT c.id, c.report_id, c.document_id, c."table", c.row_key, c.column_key, c.canonical_value,
+                       c.other_value
+                FROM report_conflicts c JOIN reports r ON r.id = c.report_id WHERE {where} ORDER BY c.id""", params):
+            w.write(row)
+        return {w.path.name: w.rows}
 
 
+def _export_coverage(conn: Connection, out: Path, encoding: str, filters: Filters) -> dict[str, int]:
+    chosen, params = filters.agencies_sql()
+    agency = f"a.id IN ({chosen})"
+    year, yparams = filters.year_sql("cv.year")
+    with _Writer(out, "coverage", encoding) as w:
+        for row in _stream(conn, f"""
+                SELECT cv.agency_id, cv.agency, cv.division_code, cv.level, cv.year, cv.status, cv.report_id,
+                       cv.documents, cv.failed_documents, cv.failed_checks
+                FROM coverage cv JOIN agencies a ON a.id = cv.agency_id
+                WHERE {agency} AND {year} ORDER BY a.normalized_name, cv.year""", {**params, **yparams}):
+            w.write(row)
+        return {w.path.name: w.rows}
+
+
+# ------------------------------------------------------------------ codebook and rule glossary
 def codebook() -> list[list[str]]:
     """Every row and column key of the exports with the templates that print it and its printed label."""
     out: list[list[str]] = []
@@ -168,16 +505,137 @@ def codebook() -> list[list[str]]:
     return out
 
 
-def _blank(value: str | None) -> str:
-    return "" if value is None else value
+def _zero_tables() -> dict[str, dict[str, dict[str, int]]]:
+    """Every table of the 2021 template filled with zeros (every rule applies to it)."""
+    return {
+        "table2": {row: {c: 0 for c in cols} for row, (_labels, cols) in L.TABLE2["2021"].items()},
+        "table3": {row: {c: 0 for c in TABLE3_COLUMNS} for row in L.TABLE3_ROWS["2021"]},
+        "table4": {g: {c: 0 for c in TABLE4_COLUMNS} for g in TABLE4_ROWS},
+    }
 
 
-def _write(path: Path, encoding: str, header: list[str], rows: Iterable[list]) -> int:
-    n = 0
-    with path.open("w", encoding=encoding, newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow(row)
-            n += 1
-    return n
+_INTERPRET_RULE = re.compile(r'rule=f"\{table\}\.(\w+)"')
+
+
+@cache
+def defined_rules() -> tuple[str, ...]:
+    """Every rule name the extractor can emit, derived from where the rules are defined: the
+    template arithmetic and the prose checks are *run* on a zero-filled template
+    (`checks.run_checks`, `checks.narrative_checks` over `narrative.PATTERNS`), the layout notes
+    are read from `interpret.py` (``rule=f"{table}.…"``, one per table)."""
+    from types import SimpleNamespace
+
+    from harvester.extract import checks, interpret, narrative
+
+    tables = _zero_tables()
+    names = {c.rule for c in checks.run_checks(tables["table3"], tables["table4"])}
+    record = SimpleNamespace(**tables)
+    stated = [narrative.Statement(t, rows, col, 0, "") for _p, t, rows, col in narrative.PATTERNS]
+    names |= {c.rule for c in checks.narrative_checks(record, stated)}
+    source = Path(interpret.__file__).read_text(encoding="utf-8")
+    names |= {f"{table}.{suffix}" for suffix in _INTERPRET_RULE.findall(source) for table in TABLES}
+    return tuple(sorted(names))
+
+
+def rule_family(rule: str) -> str | None:
+    """The data dictionary's family entry that describes `rule`, or None."""
+    families = dictionary()["rules"]
+    if rule in families:
+        return rule
+    table, _, rest = rule.partition(".")
+    if table in TABLES and "{table}." + rest in families:
+        return "{table}." + rest
+    if table + ".*" in families:
+        return table + ".*"
+    return None
+
+
+def rule_glossary(seen: Iterable[str] = ()) -> list[list[str]]:
+    """check_rules.csv: every defined rule and every rule found in the database, described once
+    per family in the data dictionary ("(not described)" flags a rule nobody documented)."""
+    out = []
+    for rule in sorted(set(defined_rules()) | set(seen)):
+        family = rule_family(rule)
+        out.append([rule, family or "", dictionary()["rules"][family] if family else "(not described)"])
+    return out
+
+
+# ------------------------------------------------------------------ datapackage.json and docs
+def _schema_field(f: dict[str, Any]) -> dict[str, Any]:
+    out = {k: f[k] for k in ("name", "type", "title", "description") if k in f}
+    if f["type"] == "datetime":
+        out["format"] = "%Y-%m-%dT%H:%M:%SZ"
+    return out
+
+
+def datapackage(encoding: str = "utf-8", out: Path | None = None) -> dict[str, Any]:
+    """The Frictionless data package descriptor of an export (types, descriptions, keys from the dictionary)."""
+    d = dictionary()
+    resources = []
+    for res in d["resources"]:
+        schema: dict[str, Any] = {"fields": [_schema_field(f) for f in fields(res["name"])],
+                                  "missingValues": [""], "primaryKey": res["primary_key"]}
+        if res.get("foreign_keys"):
+            schema["foreignKeys"] = [
+                {"fields": fk["fields"],
+                 "reference": {"resource": "" if fk["resource"] == res["name"] else fk["resource"],
+                               "fields": fk["reference"]}} for fk in res["foreign_keys"]]
+        entry: dict[str, Any] = {"name": res["name"], "path": res["path"], "title": res["title"],
+                                 "description": res["description"], "profile": "tabular-data-resource",
+                                 "format": "csv", "mediatype": "text/csv", "encoding": encoding, "schema": schema}
+        if out is not None and (out / res["path"]).exists():
+            body = (out / res["path"]).read_bytes()
+            entry["bytes"] = len(body)
+            entry["hash"] = "sha256:" + hashlib.sha256(body).hexdigest()
+        resources.append(entry)
+    return {"profile": "tabular-data-package", "name": "govreports", "title": d["title"],
+            "description": d["description"], "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "resources": resources}
+
+
+def write_datapackage(out: Path, encoding: str = "utf-8") -> Path:
+    path = out / "datapackage.json"
+    path.write_text(json.dumps(datapackage(encoding, out), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def dictionary_markdown() -> str:
+    """docs/data-dictionary.md, generated from docs/data-dictionary.toml."""
+    d = dictionary()
+    lines = ["# Data dictionary", "", "<!-- generated from data-dictionary.toml by "
+             "`python -m harvester.export --dictionary-md`; do not edit -->", "", d["title"], "", d["description"], ""]
+    for res in d["resources"]:
+        lines += [f"## `{res['path']}`: {res['title']}", "", res["description"], "",
+                  f"Primary key: `{', '.join(res['primary_key'])}`."]
+        for fk in res.get("foreign_keys", []):
+            lines.append(f"Foreign key: `{', '.join(fk['fields'])}` → `{fk['resource']}.{', '.join(fk['reference'])}`.")
+        lines += ["", "| column | type | description |", "|---|---|---|"]
+        if "wide" in res:
+            lines += [f"| `{f['name']}` | {f['type']} | {f['description']} |" for f in d["wide"]["prefix"]]
+            lines.append(f"| `{'`, `'.join(TABLES[res['wide']][1])}` | number | one column per column key "
+                         "(codebook.csv); empty when the report has no number there |")
+        else:
+            lines += [f"| `{f['name']}` | {f['type']} | {f['description']} |" for f in res["fields"]]
+        lines.append("")
+    lines += ["## Codes", ""]
+    for name, code in d["codes"].items():
+        lines += [f"### `{name}`", "", code["description"], "", "| code | meaning |", "|---|---|"]
+        lines += [f"| `{k}` | {v} |" for k, v in code["values"].items()]
+        lines.append("")
+    lines += ["## Check rules", "", "Rule names come from the code (`check_rules.csv` lists each one); "
+              "each family is described here.", "", "| family | meaning |", "|---|---|"]
+    lines += [f"| `{k}` | {v} |" for k, v in d["rules"].items()]
+    lines += ["", "## SQL views", "", "| view | holds |", "|---|---|"]
+    lines += [f"| `{k}` | {v} |" for k, v in d["views"].items()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - maintenance entry point
+    import sys
+
+    if sys.argv[1:] == ["--dictionary-md"]:
+        target = DICTIONARY_PATH.with_suffix(".md")
+        target.write_text(dictionary_markdown(), encoding="utf-8")
+        print(target)
+    else:
+        sys.exit("usage: python -m harvester.export --dictionary-md")

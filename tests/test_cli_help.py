@@ -26,7 +26,7 @@ def all_commands() -> list[tuple[list[str], Any]]:
 
 def test_the_expected_commands_are_registered() -> None:
     names = {" ".join(path) for path, _ in all_commands()}
-    assert {"extract", "ingest", "link", "export", "db", "db upgrade"} <= names
+    assert {"extract", "ingest", "link", "export", "reports", "coverage", "serve", "db", "db upgrade"} <= names
 
 
 def test_every_command_has_help_and_help_exits_zero() -> None:

@@ -32,10 +32,13 @@ def test_export_files_have_the_spec_column_names(store: Store, tmp_path: Path) -
     ingest_seeds(store)
     out = tmp_path / "out"
     export(store, out)
+    # the original columns first, in their order; new ones appended (compatible with readers by name or position)
     assert header(out / "reports.csv") == ["report_id", "agency", "year", "template", "source_url", "documents",
-                                           "checks_ok", "failed_checks", "value_documents"]
+                                           "checks_ok", "failed_checks", "value_documents", "agency_id",
+                                           "division_code", "level", "checks"]
     assert header(out / "cells.csv") == ["report_id", "agency", "year", "table", "row", "column", "value",
-                                         "raw_text", "semantic", "document_id", "source_url"]
+                                         "raw_text", "semantic", "document_id", "source_url", "value_code",
+                                         "value_text", "unit"]
     prefix = ["report_id", "agency", "year", "template", "row"]
     assert header(out / "table3.csv") == prefix + TABLE3_COLUMNS
     assert TABLE3_COLUMNS == ["natural_person", "commercial", "research", "social_org", "legal_service", "other",
@@ -91,7 +94,8 @@ def test_export_is_deterministic_and_bom_is_optional(store: Store, tmp_path: Pat
 
 def test_export_of_an_empty_database_writes_headers_only(store: Store, tmp_path: Path) -> None:
     result = export(store, tmp_path / "out")
-    assert {name for name, rows in result.files.items() if rows} == {"codebook.csv"}  # data files: headers only
+    # data files: headers only; the codebook and the rule glossary are reference files
+    assert {name for name, rows in result.files.items() if rows} == {"codebook.csv", "check_rules.csv"}
     assert read(tmp_path / "out" / "reports.csv") == []
 
 

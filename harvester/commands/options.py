@@ -5,7 +5,7 @@ import csv
 import json
 import sys
 from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Iterable, Optional
 
 import typer
 
@@ -26,15 +26,15 @@ class Format(str, Enum):
 OutputFormat = Annotated[Format, typer.Option("--format", "-f", help="Output: a table for reading, or json/csv/tsv.")]
 
 
-def emit(columns: list[str], rows: list[list[Any]], fmt: Format, title: str | None = None) -> None:
-    """Print rows in the chosen format (JSON Lines for json)."""
+def emit(columns: list[str], rows: Iterable[list[Any]], fmt: Format, title: str | None = None) -> None:
+    """Print rows in the chosen format (JSON Lines for json). json, csv and tsv stream the rows."""
     if fmt is Format.json:
         for row in rows:
             typer.echo(json.dumps(dict(zip(columns, row)), ensure_ascii=False))
     elif fmt in (Format.csv, Format.tsv):
         writer = csv.writer(sys.stdout, delimiter="," if fmt is Format.csv else "\t", lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([["" if v is None else v for v in row] for row in rows])
+        writer.writerows(["" if v is None else v for v in row] for row in rows)
     else:
         from rich.console import Console
         from rich.table import Table

@@ -1,7 +1,9 @@
 """`harvester reports`: list the linked reports (agency, year, template, documents, checks).
 
-`checks_failed` counts the failed checks of the documents the report's merged numbers come
-from (`harvester.link.merged_cells`, the same view as the export)."""
+Rows come from the ``report_summary`` view, the same as ``reports.csv``: `checks_failed`
+counts the failed checks of the documents the report's merged numbers come from and its
+report checks. Streams: rows are printed as they are read (except the table format, which
+needs them all to size its columns)."""
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -9,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from harvester.cli import app
+from harvester.commands.export import Levels, Regions
 from harvester.commands.options import DataDir, DbUrl, Format, OutputFormat, emit
 
 COLUMNS = ["report_id", "agency", "year", "template", "documents", "checks_failed", "source_url"]
@@ -16,36 +19,21 @@ COLUMNS = ["report_id", "agency", "year", "template", "documents", "checks_faile
 
 @app.command("reports")
 def reports_command(
-    agency: Annotated[Optional[str], typer.Option(help="Only agencies whose name contains this.")] = None,
-    year: Annotated[Optional[int], typer.Option(help="Only this reporting year.")] = None,
+    agency: Annotated[Optional[list[str]], typer.Option(
+        help="Only agencies whose name contains this, or this agency id (repeatable).")] = None,
+    year: Annotated[Optional[list[int]], typer.Option(help="Only this reporting year (repeatable).")] = None,
+    level: Levels = None,
+    region: Regions = None,
     fmt: OutputFormat = Format.table,
     data_dir: DataDir = None,
     db: DbUrl = None,
 ) -> None:
     """List the linked reports with their number of documents and failed checks."""
-    from sqlalchemy import func, select
-
+    from harvester.commands.export import make_filters
     from harvester.config import resolve
-    from harvester.db.models import Agency, Document, Report, ReportDocument
-    from harvester.export import report_checks, value_documents
-    from harvester.link import merged_cells
+    from harvester.export import report_rows
     from harvester.store import Store
 
     settings = resolve(data_dir, db)
-    with Store(settings.db_url, settings.data_dir) as store, store.session() as s:
-        docs = select(ReportDocument.report_id, func.count().label("n")).group_by(ReportDocument.report_id).subquery()
-        q = (select(Report.id, Agency.name, Report.year, Report.template, func.coalesce(docs.c.n, 0),
-                    Report.canonical_document_id, Document.url)
-             .join(Agency, Agency.id == Report.agency_id)
-             .outerjoin(docs, docs.c.report_id == Report.id)
-             .outerjoin(Document, Document.id == Report.canonical_document_id)
-             .order_by(Agency.normalized_name, Report.year))
-        if agency:
-            q = q.where(Agency.name.contains(agency))
-        if year:
-            q = q.where(Report.year == year)
-        rows = [list(r) for r in s.execute(q).all()]
-        checks = report_checks(s, value_documents(merged_cells(s)), {r[0]: r[5] for r in rows})
-        for r in rows:
-            r[5] = sum(not ok for ok in checks.get(r[0], []))
-    emit(COLUMNS, rows, fmt, title="reports")
+    with Store(settings.db_url, settings.data_dir) as store, store.engine.connect() as conn:
+        emit(COLUMNS, report_rows(conn, make_filters(year, level, region, agency)), fmt, title="reports")

@@ -45,7 +45,10 @@ def alembic_config(db_url: str):
 
 
 def upgrade(db_url: str | Engine, revision: str = "head") -> None:
-    """Bring the database to `revision` (idempotent; cheap after the first call per URL)."""
+    """Bring the database to `revision` (idempotent; cheap after the first call per URL).
+
+    Every view is dropped first and `harvester.db.views` are created again after the migrations
+    (at ``head`` only: an older revision may lack what they read)."""
     from alembic import command
 
     engine = db_url if isinstance(db_url, Engine) else make_engine(db_url)
@@ -55,10 +58,16 @@ def upgrade(db_url: str | Engine, revision: str = "head") -> None:
             return
         if not isinstance(db_url, Engine) and key.startswith("sqlite:///"):
             Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+        from harvester.db.views import create_views, drop_views
+
         cfg = alembic_config(key)
         with engine.begin() as conn:
+            # views are not part of the migrations: SQLite batch migrations cannot copy a table a view uses
+            drop_views(conn)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
+            if revision == "head":
+                create_views(conn)
         if revision == "head":
             _upgraded.add(key)
         if not isinstance(db_url, Engine):

@@ -1,0 +1,367 @@
+"""The export as a data package: frictionless-valid, filtered, injection-safe, coded values, the same
+numbers as the SQL views, streamed without one SQL parameter per id."""
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+
+from harvester.export import (DICTIONARY_PATH, Filters, defined_rules, dictionary, dictionary_markdown, export,
+                              rule_family)
+from harvester.store import Store
+
+from test_export import ingest_seeds, read, split_report
+
+FRICTIONLESS = Path(sys.executable).with_name("frictionless")
+
+
+def validate(folder: Path) -> dict:
+    """`frictionless validate` on the exported datapackage.json, as a researcher would run it."""
+    proc = subprocess.run([str(FRICTIONLESS), "validate", "--json", "datapackage.json"], cwd=folder,
+                          capture_output=True, text=True, timeout=300)
+    report = json.loads(proc.stdout)
+    report["returncode"] = proc.returncode
+    return report
+
+
+def errors(report: dict) -> list[str]:
+    return [f"{task.get('name')}: {e.get('type')}: {e.get('message')}"
+            for task in report.get("tasks", []) for e in task.get("errors", [])] + \
+        [e.get("message", "") for e in report.get("errors", [])]
+
+
+def full_store(store: Store) -> None:
+    """Seeds (five reports, 2021 and 2023), a mirrored copy, and a report split over two pages with a conflict."""
+    ingest_seeds(store)
+    split_report(store)
+
+
+def test_export_is_a_frictionless_valid_data_package_with_keys(store: Store, tmp_path: Path) -> None:
+    full_store(store)
+    out = tmp_path / "out"
+    export(store, out)
+    report = validate(out)
+    assert report["valid"] is True and report["returncode"] == 0, errors(report)
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    by_name = {r["name"]: r for r in package["resources"]}
+    assert set(by_name) == {"reports", "cells", "table2", "table3", "table4", "codebook", "agencies", "documents",
+                            "checks", "check_rules", "conflicts", "coverage"}
+    cells = by_name["cells"]["schema"]
+    assert cells["primaryKey"] == ["report_id", "table", "row", "column"]
+    assert {"fields": ["document_id"], "reference": {"resource": "documents", "fields": ["document_id"]}} \
+        in cells["foreignKeys"]
+    value = next(f for f in cells["fields"] if f["name"] == "value")
+    assert value["type"] == "number" and value["description"]
+    assert next(f for f in by_name["table3"]["schema"]["fields"] if f["name"] == "total")["type"] == "number"
+    assert by_name["agencies"]["schema"]["foreignKeys"][0]["reference"] == {"resource": "", "fields": ["agency_id"]}
+    assert len(read(out / "conflicts.csv")) == 1
+
+
+def test_frictionless_catches_a_broken_foreign_key_and_a_changed_file(store: Store, tmp_path: Path) -> None:
+    """The validation is real: a cell pointing at a report that is not exported fails it, and so does
+    any change of a file's bytes (the descriptor carries each file's SHA-256)."""
+    ingest_seeds(store)
+    out = tmp_path / "out"
+    export(store, out)
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    lines = (broken / "cells.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1] = "999999" + lines[1][lines[1].index(","):]
+    (broken / "cells.csv").write_text("".join(lines), encoding="utf-8")
+    report = validate(broken)
+    assert report["valid"] is False and report["returncode"] != 0
+    kinds = {e.split(": ")[1] for e in errors(report)}
+    assert {"foreign-key", "hash-count"} <= kinds
+
+
+def test_numeric_columns_hold_numbers_and_codes_say_why(store: Store, tmp_path: Path) -> None:
+    ingest_seeds(store)
+    with store.engine.begin() as conn:
+        ids = [r[0] for r in conn.execute(text(
+            'SELECT c.id FROM cells c JOIN documents d ON d.id = c.document_id WHERE d.url LIKE \'%/001_%\' '
+            'AND "table" = \'table3\' AND row_key = \'granted\' ORDER BY c.id LIMIT 3'))]  # a one-document report
+        conn.execute(text("UPDATE cells SET value = NULL, value_text = NULL, semantic = 'unreadable', "
+                          "raw_text = '1?' WHERE id = :i"), {"i": ids[0]})
+        conn.execute(text("UPDATE cells SET value = 0, value_text = '0', semantic = 'blank', raw_text = '' "
+                          "WHERE id = :i"), {"i": ids[1]})
+        conn.execute(text("UPDATE cells SET value = NULL, value_text = '251000元', semantic = 'number', "
+                          "raw_text = '251000元' WHERE id = :i"), {"i": ids[2]})
+    out = tmp_path / "out"
+    export(store, out)
+    cells = read(out / "cells.csv")
+    for row in cells:
+        if row["value"]:
+            float(row["value"])  # numbers only
+    codes = {row["value_code"] for row in cells}
+    assert codes <= set(dictionary()["codes"]["value_code"]["values"])
+    with store.engine.connect() as conn:
+        got = {}
+        for cid in ids:
+            doc, t, r, c = conn.execute(text('SELECT document_id, "table", row_key, column_key FROM cells '
+                                             'WHERE id = :i'), {"i": cid}).one()
+            got[cid] = next(x for x in cells if (x["document_id"], x["table"], x["row"], x["column"])
+                            == (str(doc), t, r, c))
+    assert (got[ids[0]]["value"], got[ids[0]]["value_code"], got[ids[0]]["raw_text"]) == ("", "unreadable", "1?")
+    assert (got[ids[1]]["value"], got[ids[1]]["value_code"]) == ("0", "blank")
+    assert (got[ids[2]]["value"], got[ids[2]]["value_code"], got[ids[2]]["value_text"]) == ("", "text", "251000元")
+    assert validate(out)["valid"] is True
+
+
+def test_formula_like_text_is_neutralised_and_negative_numbers_are_not(store: Store, tmp_path: Path) -> None:
+    """OWASP CSV injection: text starting with = + - @ tab or CR gets a leading ', numbers stay numbers."""
+    from conftest import SEED_000
+
+    evil = '=HYPERLINK("http://evil.example/","x")'
+    store.add_document(evil, SEED_000.read_bytes())
+    store.link()
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE documents SET title = :t"), {"t": "@SUM(A1:A9)"})
+        conn.execute(text("UPDATE cells SET value = -3, value_text = '-3', raw_text = '-3' "
+                          "WHERE \"table\" = 'table2' AND row_key = 'regulations' AND column_key = 'issued'"))
+        conn.execute(text("UPDATE cells SET raw_text = :r WHERE \"table\" = 'table3' AND row_key = 'new_received' "
+                          "AND column_key = 'total'"), {"r": "\t+27"})
+    out = tmp_path / "out"
+    export(store, out)
+    [doc] = read(out / "documents.csv")
+    assert doc["url"] == "'" + evil and doc["title"] == "'@SUM(A1:A9)"
+    assert read(out / "reports.csv")[0]["source_url"] == "'" + evil
+    cells = {(c["table"], c["row"], c["column"]): c for c in read(out / "cells.csv")}
+    issued = cells[("table2", "regulations", "issued")]
+    assert (issued["value"], issued["raw_text"], issued["value_text"]) == ("-3", "'-3", "'-3")
+    assert cells[("table3", "new_received", "total")]["raw_text"] == "'\t+27"
+    t2 = {r["row"]: r for r in read(out / "table2.csv")}
+    assert t2["regulations"]["issued"] == "-3"
+    for path in out.glob("*.csv"):
+        for row in csv.reader(path.open(encoding="utf-8", newline="")):
+            for value in row:
+                if value[:1] in ("=", "+", "@", "\t", "\r"):
+                    pytest.fail(f"{path.name}: unneutralised {value!r}")
+
+
+def place(store: Store) -> None:
+    """Give two seed agencies a division code, a level and a parent government."""
+    with store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO agencies (name, normalized_name, division_code, level) "
+                          "VALUES ('淄博市人民政府', '淄博市人民政府', '370300', 'city')"))
+        parent = conn.execute(text("SELECT id FROM agencies WHERE name = '淄博市人民政府'")).scalar_one()
+        conn.execute(text("UPDATE agencies SET division_code = '370305', level = 'district', parent_id = :p "
+                          "WHERE name LIKE '临淄区%'"), {"p": parent})
+        conn.execute(text("UPDATE agencies SET division_code = '370613', level = 'district' "
+                          "WHERE name LIKE '烟台市莱山区%'"))
+
+
+@pytest.mark.parametrize(("filters", "agencies"), [
+    (Filters(years=(2021,)), {"临淄区工业和信息化局"}),
+    (Filters(agencies=("临淄",)), {"临淄区人民政府办公室", "临淄区工业和信息化局"}),
+    (Filters(regions=("370300",)), {"临淄区人民政府办公室", "临淄区工业和信息化局"}),
+    (Filters(regions=("37",), years=(2023,)), {"临淄区人民政府办公室", "烟台市莱山区人民政府办公室"}),
+    (Filters(regions=("淄博市",)), {"临淄区人民政府办公室", "临淄区工业和信息化局"}),
+    (Filters(levels=("district",), regions=("3706", "淄博")), {"临淄区人民政府办公室", "临淄区工业和信息化局",
+                                                             "烟台市莱山区人民政府办公室"}),
+    (Filters(levels=("city",)), set()),
+])
+def test_filters_select_reports_and_keep_the_package_consistent(
+        store: Store, tmp_path: Path, filters: Filters, agencies: set[str]) -> None:
+    ingest_seeds(store)
+    place(store)
+    out = tmp_path / "out"
+    export(store, out, filters=filters)
+    reports = read(out / "reports.csv")
+    assert {r["agency"] for r in reports} == agencies
+    ids = {r["report_id"] for r in reports}
+    assert {c["report_id"] for c in read(out / "cells.csv")} == ids
+    assert {d["report_id"] for d in read(out / "documents.csv")} == ids
+    assert {c["report_id"] for c in read(out / "checks.csv")} == ids
+    exported_agencies = {a["name"] for a in read(out / "agencies.csv")}
+    assert agencies <= exported_agencies  # plus their parent governments
+    if agencies & {"临淄区人民政府办公室"}:
+        assert "淄博市人民政府" in exported_agencies
+    report = validate(out)
+    assert report["valid"] is True, errors(report)
+
+
+def test_export_command_filters_from_the_command_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from harvester.cli import app
+
+    data = tmp_path / "data"
+    with Store(f"sqlite:///{data / 'h.sqlite'}", data) as store:
+        ingest_seeds(store)
+    result = CliRunner().invoke(app, ["export", "--out", str(tmp_path / "out"), "--year", "2021", "--agency", "临淄",
+                                      "--db", f"sqlite:///{data / 'h.sqlite'}", "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    assert [r["agency"] for r in read(tmp_path / "out" / "reports.csv")] == ["临淄区工业和信息化局"]
+    assert "datapackage.json" in result.output
+
+
+# ------------------------------------------------------------------ views = CSV
+def test_sql_views_hold_exactly_the_csv_numbers(store: Store, tmp_path: Path) -> None:
+    full_store(store)
+    out = tmp_path / "out"
+    export(store, out)
+    with store.engine.connect() as conn:
+        summary = {str(r.report_id): r for r in conn.execute(text("SELECT * FROM report_summary"))}
+        cells = {(str(r.report_id), r.table, r.row_key, r.column_key): r
+                 for r in conn.execute(text("SELECT * FROM report_cells"))}
+        failed = dict(conn.execute(text("SELECT report_id, SUM(CASE WHEN ok THEN 0 ELSE 1 END) FROM report_checks "
+                                        "GROUP BY report_id")).all())
+        coverage = [tuple("" if v is None else str(v) for v in r) for r in conn.execute(text(
+            "SELECT agency_id, agency, year, status, report_id, failed_checks FROM coverage"))]
+    reports = read(out / "reports.csv")
+    assert len(reports) == len(summary) == 5  # the split pages join seed 000's report
+    for r in reports:
+        v = summary[r["report_id"]]
+        assert (r["agency"], r["year"], r["documents"], r["failed_checks"], r["value_documents"], r["source_url"]) == \
+            (v.agency, str(v.year), str(v.documents), str(v.failed_checks), v.value_documents or "", v.source_url)
+        assert int(r["failed_checks"]) == (failed.get(int(r["report_id"])) or 0)
+    csv_cells = read(out / "cells.csv")
+    assert len(csv_cells) == len(cells)
+    for c in csv_cells:
+        v = cells[(c["report_id"], c["table"], c["row"], c["column"])]
+        assert c["value"] == ("" if v.value is None else f"{v.value:g}")
+        assert (c["value_text"], c["document_id"]) == (v.value_text or "", str(v.document_id))
+    assert sorted(coverage) == sorted(
+        (r["agency_id"], r["agency"], r["year"], r["status"], r["report_id"], r["failed_checks"])
+        for r in read(out / "coverage.csv"))
+
+
+def test_report_cells_view_merges_like_link(store: Store) -> None:
+    """The view is `harvester.link.merged_cells` in SQL: same cell, same document, for every key."""
+    from harvester.link import merged_cells
+
+    full_store(store)
+    with store.session() as s:
+        python = {(c.report_id, c.table, c.row_key, c.column_key): (c.document_id, c.value_text)
+                  for c in merged_cells(s)}
+        sql = {(r[0], r[1], r[2], r[3]): (r[4], r[5]) for r in s.execute(text(
+            'SELECT report_id, "table", row_key, column_key, document_id, value_text FROM report_cells'))}
+    assert sql == python
+    assert len({k[0] for k in sql}) == 5
+
+
+def test_views_survive_migrations_and_repeated_upgrades(db_url: str) -> None:
+    """upgrade() drops every view, migrates and recreates ours: a database whose old views reference
+    the tables a (SQLite batch) migration rebuilds still upgrades, and running it again changes nothing."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from harvester.db import session as db_session
+    from harvester.db.views import VIEWS, drop_views
+
+    db_session.upgrade(db_url)
+    engine = db_session.make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            drop_views(conn)
+            cfg = db_session.alembic_config(db_url)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0002")
+            conn.execute(text('CREATE VIEW old_cells AS SELECT id, "table", value FROM cells'))
+        for _ in range(2):
+            db_session._upgraded.discard(engine.url.render_as_string(hide_password=False))
+            db_session.upgrade(db_url)
+        names = set(inspect(engine).get_view_names())
+        assert set(VIEWS) <= names and "old_cells" not in names
+        assert db_session.current_revision(db_url) == db_session.head_revision()
+        with engine.connect() as conn:
+            for name in VIEWS:
+                conn.execute(text(f'SELECT * FROM "{name}"')).all()
+    finally:
+        engine.dispose()
+
+
+# ------------------------------------------------------------------ scale: no parameter per id
+def bulk_reports(store: Store, n: int) -> None:
+    """n one-document reports with a few cells each, written directly (fast)."""
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    with store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO agencies (id, name, normalized_name, level) VALUES (:i, :n, :n, 'district')"),
+                     [{"i": i, "n": f"第{i}区人民政府办公室"} for i in range(1, n + 1)])
+        conn.execute(text("INSERT INTO documents (id, url, sha256, fetched_at, media_type, agency_name, year) "
+                          "VALUES (:i, :u, :h, :t, 'text/html', :n, 2023)"),
+                     [{"i": i, "u": f"http://x.gov.cn/{i}.html", "h": f"{i:064x}", "t": now,
+                       "n": f"第{i}区人民政府办公室"} for i in range(1, n + 1)])
+        conn.execute(text("INSERT INTO reports (id, agency_id, year, template, canonical_document_id) "
+                          "VALUES (:i, :i, 2023, '2021', :i)"), [{"i": i} for i in range(1, n + 1)])
+        conn.execute(text("INSERT INTO report_documents (document_id, report_id) VALUES (:i, :i)"),
+                     [{"i": i} for i in range(1, n + 1)])
+        conn.execute(text('INSERT INTO cells (document_id, "table", row_key, column_key, value, value_text, '
+                          "raw_text, semantic) VALUES (:d, 'table3', :r, 'total', :v, :t, :t, 'number')"),
+                     [{"d": i, "r": r, "v": i % 7, "t": str(i % 7)} for i in range(1, n + 1)
+                      for r in ("new_received", "carried_over")])
+        conn.execute(text("INSERT INTO checks (document_id, scope, rule, \"where\", expected, found, ok) "
+                          "VALUES (:d, 'document', 'table3.row_sum', 'new_received', '1', '1', :ok)"),
+                     [{"d": i, "ok": i % 3 != 0} for i in range(1, n + 1)])
+        if conn.dialect.name == "postgresql":
+            for table in ("agencies", "documents", "reports"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {n})"))
+
+
+def test_export_and_reports_never_send_one_parameter_per_id(store: Store, tmp_path: Path) -> None:
+    """PostgreSQL refuses more than 65,535 parameters in one statement: the export selects with SQL
+    predicates and subqueries, so no statement's parameter count grows with the database."""
+    from harvester.export import report_rows
+
+    bulk_reports(store, 1500)
+    biggest = [0]
+
+    @event.listens_for(store.engine, "before_cursor_execute")
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        size = len(parameters) if isinstance(parameters, (dict, list, tuple)) and not executemany else 0
+        biggest[0] = max(biggest[0], size)
+
+    result = export(store, tmp_path / "all")
+    assert result.files["reports.csv"] == 1500 and result.files["cells.csv"] == 3000
+    filtered = export(store, tmp_path / "some", filters=Filters(years=(2023,), levels=("district",),
+                                                                 agencies=("第1",)))
+    assert filtered.files["reports.csv"] == len([i for i in range(1, 1501) if str(i).startswith("1")])
+    with store.engine.connect() as conn:
+        rows = list(report_rows(conn))
+    assert len(rows) == 1500 and sum(r[5] for r in rows) == 500
+    assert biggest[0] <= 10
+
+
+# ------------------------------------------------------------------ one definition: dictionary and rules
+def test_every_rule_the_extractor_defines_is_described_once_in_the_dictionary() -> None:
+    rules = defined_rules()
+    assert {"table3.row_sum", "table3.column_sum", "table3.balance", "table4.row_sum", "table3.alignment",
+            "table3.glued_ambiguous", "narrative.new_received", "narrative.denied"} <= set(rules)
+    undescribed = [r for r in rules if rule_family(r) is None]
+    assert undescribed == []
+    used = {rule_family(r) for r in rules}
+    placeholders = {"series.*", "report.*"}  # rules of other stages, described ahead of their names
+    assert set(dictionary()["rules"]) - placeholders == used
+
+
+def test_checks_in_the_database_are_all_in_the_glossary(store: Store, tmp_path: Path) -> None:
+    full_store(store)
+    with store.engine.begin() as conn:
+        agency = conn.execute(text("SELECT MIN(id) FROM agencies")).scalar_one()
+        conn.execute(text("INSERT INTO checks (scope, agency_id, rule, \"where\", expected, found, ok) VALUES "
+                          "('series', :a, 'series.carried_forward', '2022→2023', '2', '3', false)"), {"a": agency})
+    out = tmp_path / "out"
+    export(store, out)
+    glossary = {r["rule"]: r for r in read(out / "check_rules.csv")}
+    checks = read(out / "checks.csv")
+    assert {c["rule"] for c in checks} <= set(glossary)
+    assert all(r["description"] != "(not described)" for r in glossary.values())
+    [series] = [c for c in checks if c["scope"] == "series"]
+    assert (series["agency_id"], series["ok"], series["counts_for_report"], series["report_id"]) == \
+        (str(agency), "false", "false", "")
+    assert glossary["series.carried_forward"]["family"] == "series.*"
+    assert validate(out)["valid"] is True
+
+
+def test_data_dictionary_markdown_is_generated_from_the_toml() -> None:
+    md = DICTIONARY_PATH.with_suffix(".md")
+    assert md.read_text(encoding="utf-8") == dictionary_markdown(), \
+        "docs/data-dictionary.md is stale: run `python -m harvester.export --dictionary-md`"
