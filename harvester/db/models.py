@@ -78,6 +78,7 @@ class Document(Base):
         Index("ix_documents_final_url", "final_url"),
         Index("ix_documents_agency_name_year", "agency_name", "year"),
         Index("ix_documents_parent_document_id", "parent_document_id"),
+        Index("ix_documents_extractor_version", "extractor_version"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -103,6 +104,9 @@ class Document(Base):
     pages: Mapped[Optional[int]] = mapped_column(Integer)
     text: Mapped[Optional[str]] = mapped_column(Text)
     extracted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    #: `harvester.extract.EXTRACTOR_VERSION` that produced the cells; NULL = pending extraction
+    #: (0 = extracted before versions were recorded)
+    extractor_version: Mapped[Optional[int]] = mapped_column(Integer)
     error_kind: Mapped[Optional[str]] = mapped_column(String(50))
     error_message: Mapped[Optional[str]] = mapped_column(Text)
 
