@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -255,8 +255,23 @@ class Store:
                 return [AddResult(existing, False)]
             return [self.add_documents([item], run_id=run_id, durable=True)[0] for item in items]
 
+    def add_stream(self, url: str, fh: BinaryIO, *, run_id: int | None = None,
+                   max_bytes: int | None = None) -> AddResult:
+        """Store an open local file, pending extraction: copied into the archive in chunks and
+        hashed on the way (flat memory whatever its size). Idempotent on ``(url, sha256)``."""
+        sha, raw_path, size = self.archive.put_stream(fh, max_bytes=max_bytes)
+        item = Fetched(url, None)
+        try:
+            with self.session() as s, s.begin():
+                return self._insert_documents(s, [(item, sha, raw_path)], run_id, sizes={url: size})[0]
+        except IntegrityError:
+            existing = self._find(url, sha)
+            if existing is None:
+                raise
+            return AddResult(existing, False)
+
     def _insert_documents(self, s: Session, archived: list[tuple["Fetched", str | None, str | None]],
-                          run_id: int | None) -> list[AddResult]:
+                          run_id: int | None, sizes: dict[str, int] | None = None) -> list[AddResult]:
         urls = list({item.url for item, _, _ in archived})
         known: dict[tuple[str, str | None], int] = {}
         for i in range(0, len(urls), IN_CHUNK):
@@ -271,15 +286,17 @@ class Store:
                 results.append(AddResult(known[(item.url, sha)], False))
                 continue
             doc = Document(url=item.url, final_url=item.final_url, http_status=item.http_status, sha256=sha,
-                           size=len(item.body) if item.body is not None else None, fetched_at=_now(),
+                           size=len(item.body) if item.body is not None else (sizes or {}).get(item.url),
+                           fetched_at=_now(),
                            raw_path=raw_path, portal_id=item.portal_id, crawl_run_id=run_id,
                            parent_url=item.parent_url, parent_document_id=self._parent_id(s, item.parent_url),
                            media_type=item.media_type)
-            if item.failed:
+            failed = sha is None or item.failed and item.body is not None  # a streamed file has no body
+            if failed:
                 doc.error_kind, doc.error_message = FETCH_ERROR, item.failure_message
             s.add(doc)
             s.flush()
-            if item.failed:
+            if failed:
                 s.execute(insert(ExtractionErrorRow), [dict(document_id=doc.id, kind=FETCH_ERROR,
                                                             message=doc.error_message, at=_now())])
             known[(item.url, sha)] = doc.id
