@@ -16,7 +16,8 @@ def main() -> None:
     """Harvest, extract, link and export government information-disclosure annual reports."""
 
 
-COMMAND_MODULES = ["extract", "ingest", "crawl", "extract_pending", "reextract", "link", "export", "reports", "demo", "db"]
+COMMAND_MODULES = ["extract", "ingest", "crawl", "extract_pending", "reextract", "link", "export", "reports", "demo", "db",
+                   "worker", "enqueue"]
 
 
 def _register() -> None:

@@ -16,6 +16,8 @@ Two stages, each re-runnable on its own:
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -123,8 +125,6 @@ def _number(value: Any) -> float | None:
 def _run_extract(body: bytes, source: str) -> ReportRecord:
     """`extract()` promises never to raise; this guard keeps a broken extractor
     install (or a bug) from stopping a crawl: the document is stored with the error."""
-    import hashlib
-
     try:
         from harvester.extract import extract
 
@@ -170,6 +170,29 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold a lock named `name` shared by every process on this database (PostgreSQL:
+        an advisory lock; SQLite: a lock file beside the archive): one link at a time."""
+        if self.engine.dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.sha256(f"harvester:{name}".encode()).digest()[:8], "big", signed=True)
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql(f"SELECT pg_advisory_lock({key})")
+                try:
+                    yield
+                finally:
+                    conn.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+                    conn.commit()
+            return
+        import fcntl
+
+        with open(self.data_dir / f".{name}.lock", "a+b") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     # ---- runs and portals -------------------------------------------------------------
     def start_run(self, kind: str, portals: Sequence[str] | None = None) -> int:
