@@ -16,8 +16,8 @@ def main() -> None:
     """Harvest, extract, link and export government information-disclosure annual reports."""
 
 
-COMMAND_MODULES = ["extract", "ingest", "crawl", "reextract", "link", "export", "reports", "coverage", "serve", "demo",
-                   "db"]
+COMMAND_MODULES = ["extract", "ingest", "crawl", "extract_pending", "reextract", "link", "export", "reports",
+                   "coverage", "serve", "demo", "db", "worker", "enqueue"]
 
 
 def _register() -> None:

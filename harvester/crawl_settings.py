@@ -4,9 +4,8 @@ Politeness is on by default: robots.txt obeyed, 2 concurrent requests per host,
 0.5 s delay with AutoThrottle, 2 retries, 60 s timeout, 200 MB size cap. Tests and
 the demo replay local copies and set the delays to 0.
 
-Scale-out: `harvester crawl --redis redis://host:6379/0` swaps in scrapy-redis'
-scheduler and dupefilter (see `redis_settings`), so several machines share one
-request queue and one seen-set. See harvester/commands/crawl.py for the caveats.
+Scale-out: one portal crawl per Celery task (`harvester worker`, `harvester enqueue`,
+`harvester/tasks.py`), so per-host politeness holds within each crawl.
 """
 from __future__ import annotations
 
@@ -50,17 +49,6 @@ ITEM_PIPELINES = {
 HARVESTER_HOST_MAP: list[str] = []
 
 LOG_LEVEL = "INFO"
-
-
-def redis_settings(url: str, *, persist: bool = True) -> dict:
-    """Settings that switch the scheduler and dupefilter to scrapy-redis."""
-    return {
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
-        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-        "SCHEDULER_PERSIST": persist,
-        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
-        "REDIS_URL": url,
-    }
 
 
 #: Delays off, for replaying saved portals on 127.0.0.1 (tests, demo).

@@ -1,37 +1,106 @@
 """The one place where fetched or local files become database rows.
 
-`Store.add_document()` is shared by the crawl pipeline and `harvester ingest`:
-archive the raw bytes (content-addressed), skip if the same bytes at the same URL
-are already stored, otherwise run `harvester.extract.extract()` and write the
-document, its cells, checks and error in one transaction (Core executemany for
-the many small rows, one commit per document).
+Two stages, each re-runnable on its own:
+
+* **store** (`Store.add_documents`, used by the crawl pipeline in batches and by
+  `harvester ingest`): archive the raw bytes (content-addressed), skip if the same bytes
+  at the same URL are already stored, otherwise write the document row, *pending*
+  (``extractor_version`` NULL), many documents per transaction.
+* **extract** (`Store.extract_pending`, `harvester extract-pending --workers N`): read the
+  bytes back from the archive (checked against their SHA-256), run
+  `harvester.extract.extract()` in a pool of processes, and write each document's fields,
+  cells, checks and error (Core executemany for the many small rows), recording
+  `EXTRACTOR_VERSION`, so `reextract` can redo only what an older extractor produced.
+
+`Store.add_document()` (one file, extracted at once) is the two stages back to back.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from harvester.archive import Archive
+from harvester.archive import Archive, ArchiveCorrupt
 from harvester.db.models import (Cell, CheckRow, CrawlRun, Document, ExtractionErrorRow, Portal)
 from harvester.db.session import make_engine, session_factory, upgrade
 from harvester.extract.record import ExtractionError, ReportRecord
+from harvester.extract.version import EXTRACTOR_VERSION
 
 log = logging.getLogger(__name__)
 
 FETCH_ERROR = "fetch"
+#: Errors reading a document's bytes back from the archive (recorded; earlier cells are kept).
+ARCHIVE_ERRORS = ("archive_corrupt", "archive_missing")
+EXTRACT_MODES = ("pending", "older", "all")
+#: Documents whose extraction results are written per transaction.
+WRITE_BATCH = 20
+#: Ids per `IN (...)` list (PostgreSQL refuses more than 65,535 parameters in one statement).
+IN_CHUNK = 1000
 
 
 @dataclass(frozen=True)
 class AddResult:
     document_id: int
     created: bool
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One fetched (or read) file on its way into the store."""
+
+    url: str
+    body: bytes | None
+    final_url: str | None = None
+    http_status: int | None = None
+    media_type: str | None = None
+    portal_id: str | None = None
+    parent_url: str | None = None
+    fetch_error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return (self.body is None or self.fetch_error is not None
+                or (self.http_status is not None and self.http_status >= 400))
+
+    @property
+    def failure_message(self) -> str:
+        return self.fetch_error or (f"HTTP {self.http_status}" if self.http_status else "no body")
+
+
+@dataclass
+class ExtractStats:
+    extracted: int = 0
+    skipped: int = 0  # already at the current version (another worker did it)
+    archive_errors: int = 0  # bytes missing or not matching their SHA-256
+    errors: int = 0  # documents extracted with an extraction error recorded
+
+    def add(self, outcome: str) -> None:
+        if outcome == "extracted":
+            self.extracted += 1
+        elif outcome == "skipped":
+            self.skipped += 1
+        elif outcome == "archive_error":
+            self.archive_errors += 1
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def default_workers() -> int:
+    """Every core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _now() -> datetime:
@@ -56,8 +125,6 @@ def _number(value: Any) -> float | None:
 def _run_extract(body: bytes, source: str) -> ReportRecord:
     """`extract()` promises never to raise; this guard keeps a broken extractor
     install (or a bug) from stopping a crawl: the document is stored with the error."""
-    import hashlib
-
     try:
         from harvester.extract import extract
 
@@ -86,6 +153,7 @@ class Store:
         if auto_upgrade:
             upgrade(self.engine)
         self.sessions = session_factory(self.engine)
+        self._known_portals: set[str] = set()
 
     @classmethod
     def from_settings(cls, settings) -> "Store":
@@ -102,6 +170,29 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold a lock named `name` shared by every process on this database (PostgreSQL:
+        an advisory lock; SQLite: a lock file beside the archive): one link at a time."""
+        if self.engine.dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.sha256(f"harvester:{name}".encode()).digest()[:8], "big", signed=True)
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql(f"SELECT pg_advisory_lock({key})")
+                try:
+                    yield
+                finally:
+                    conn.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+                    conn.commit()
+            return
+        import fcntl
+
+        with open(self.data_dir / f".{name}.lock", "a+b") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     # ---- runs and portals -------------------------------------------------------------
     def start_run(self, kind: str, portals: Sequence[str] | None = None) -> int:
@@ -146,82 +237,198 @@ class Store:
     def add_document(self, url: str, body: bytes | None, *, final_url: str | None = None,
                      http_status: int | None = None, media_type: str | None = None,
                      portal_id: str | None = None, run_id: int | None = None,
-                     parent_url: str | None = None, fetch_error: str | None = None) -> AddResult:
+                     parent_url: str | None = None, fetch_error: str | None = None,
+                     extract: bool = True) -> AddResult:
         """Store one fetched or local file; idempotent on ``(url, sha256)``.
 
         No body (timeout, connection error) or an HTTP error status stores a document with
-        ``error_kind='fetch'``; an error page's body is archived but not extracted.
+        ``error_kind='fetch'``; an error page's body is archived but not extracted. With
+        ``extract=False`` the document stays pending for `extract_pending()`.
         """
-        if portal_id is not None:
-            with self.session() as s:
-                known = s.get(Portal, portal_id) is not None
-            if not known:
-                self.ensure_portal(portal_id)
-        failed = body is None or fetch_error is not None or (http_status is not None and http_status >= 400)
-        sha = raw_path = None
-        if body is not None:
-            sha, raw_path = self.archive.put(body)
-        existing = self._find(url, sha)
-        if existing is not None:
-            return AddResult(existing, False)
+        fetched = Fetched(url, body, final_url=final_url, http_status=http_status, media_type=media_type,
+                          portal_id=portal_id, parent_url=parent_url, fetch_error=fetch_error)
+        result = self.add_documents([fetched], run_id=run_id, durable=True)[0]
+        if extract and result.created and not fetched.failed:
+            self.extract_documents([result.document_id], workers=1)
+        return result
 
-        doc = dict(url=url, final_url=final_url, http_status=http_status, sha256=sha,
-                   size=len(body) if body is not None else None, fetched_at=_now(), raw_path=raw_path,
-                   portal_id=portal_id, crawl_run_id=run_id, parent_url=parent_url)
-        record: ReportRecord | None = None
-        if failed:
-            message = fetch_error or (f"HTTP {http_status}" if http_status else "no body")
-            doc.update(media_type=media_type, error_kind=FETCH_ERROR, error_message=message)
-        else:
-            assert body is not None
-            record = _run_extract(body, url)
+    def add_documents(self, items: Sequence["Fetched"], *, run_id: int | None = None,
+                      durable: bool = False) -> list[AddResult]:
+        """Archive a batch of fetched files and write their document rows, pending extraction,
+        in one transaction (the crawl pipeline's unit of work).
+
+        The archive files are written without a per-file fsync and made durable by one
+        `Archive.sync()` before the rows that point at them are committed. Disk-full errors
+        propagate (the caller counts the batch as not stored and fails the run); a lost race
+        with another writer on ``(url, sha256)`` falls back to storing the batch one by one.
+        """
+        archived: list[tuple[Fetched, str | None, str | None]] = []
+        for item in items:
+            sha = raw_path = None
+            if item.body is not None:
+                sha, raw_path = self.archive.put(item.body, durable=durable)
+            archived.append((item, sha, raw_path))
+        self.archive.sync()
+        self._ensure_portals({item.portal_id for item in items if item.portal_id})
         try:
             with self.session() as s, s.begin():
-                doc["parent_document_id"] = self._parent_id(s, parent_url)
-                row = Document(**doc)
-                s.add(row)
-                s.flush()
-                if record is not None:
-                    self._write_record(s, row, record)
-                else:
-                    s.execute(insert(ExtractionErrorRow), [dict(document_id=row.id, kind=FETCH_ERROR,
-                                                                message=doc["error_message"], at=_now())])
-                return AddResult(row.id, True)
+                return self._insert_documents(s, archived, run_id)
         except IntegrityError:
-            # Lost a race with another writer storing the same (url, sha256).
+            if len(archived) == 1:
+                existing = self._find(items[0].url, archived[0][1])
+                if existing is None:
+                    raise
+                return [AddResult(existing, False)]
+            return [self.add_documents([item], run_id=run_id, durable=True)[0] for item in items]
+
+    def add_stream(self, url: str, fh: BinaryIO, *, run_id: int | None = None,
+                   max_bytes: int | None = None) -> AddResult:
+        """Store an open local file, pending extraction: copied into the archive in chunks and
+        hashed on the way (flat memory whatever its size). Idempotent on ``(url, sha256)``."""
+        sha, raw_path, size = self.archive.put_stream(fh, max_bytes=max_bytes)
+        item = Fetched(url, None)
+        try:
+            with self.session() as s, s.begin():
+                return self._insert_documents(s, [(item, sha, raw_path)], run_id, sizes={url: size})[0]
+        except IntegrityError:
             existing = self._find(url, sha)
             if existing is None:
                 raise
             return AddResult(existing, False)
 
-    def reextract(self, document_ids: Iterable[int] | None = None) -> int:
+    def _insert_documents(self, s: Session, archived: list[tuple["Fetched", str | None, str | None]],
+                          run_id: int | None, sizes: dict[str, int] | None = None) -> list[AddResult]:
+        urls = list({item.url for item, _, _ in archived})
+        known: dict[tuple[str, str | None], int] = {}
+        for i in range(0, len(urls), IN_CHUNK):
+            rows = s.execute(select(Document.id, Document.url, Document.sha256, Document.error_kind)
+                             .where(Document.url.in_(urls[i:i + IN_CHUNK])).order_by(Document.id.desc()))
+            for doc_id, url, sha, kind in rows:
+                if sha is not None or kind == FETCH_ERROR:
+                    known[(url, sha)] = doc_id
+        results: list[AddResult] = []
+        for item, sha, raw_path in archived:
+            if (item.url, sha) in known:
+                results.append(AddResult(known[(item.url, sha)], False))
+                continue
+            doc = Document(url=item.url, final_url=item.final_url, http_status=item.http_status, sha256=sha,
+                           size=len(item.body) if item.body is not None else (sizes or {}).get(item.url),
+                           fetched_at=_now(),
+                           raw_path=raw_path, portal_id=item.portal_id, crawl_run_id=run_id,
+                           parent_url=item.parent_url, parent_document_id=self._parent_id(s, item.parent_url),
+                           media_type=item.media_type)
+            failed = sha is None or item.failed and item.body is not None  # a streamed file has no body
+            if failed:
+                doc.error_kind, doc.error_message = FETCH_ERROR, item.failure_message
+            s.add(doc)
+            s.flush()
+            if failed:
+                s.execute(insert(ExtractionErrorRow), [dict(document_id=doc.id, kind=FETCH_ERROR,
+                                                            message=doc.error_message, at=_now())])
+            known[(item.url, sha)] = doc.id
+            results.append(AddResult(doc.id, True))
+        return results
+
+    def _ensure_portals(self, portal_ids: set[str]) -> None:
+        for portal_id in portal_ids - self._known_portals:
+            with self.session() as s:
+                known = s.get(Portal, portal_id) is not None
+            if not known:
+                self.ensure_portal(portal_id)
+            self._known_portals.add(portal_id)
+
+    # ---- the extraction stage ---------------------------------------------------------
+    def documents_to_extract(self, mode: str = "pending", document_ids: Iterable[int] | None = None) -> list[int]:
+        """Ids of archived, fetched-fine documents to extract, in id order.
+
+        ``pending``: never extracted; ``older``: extracted by an older extractor version (or never);
+        ``all``: every one.
+        """
+        if mode not in EXTRACT_MODES:
+            raise ValueError(f"extraction mode must be one of {EXTRACT_MODES}, not {mode!r}")
+        q = select(Document.id).where(Document.raw_path.is_not(None),
+                                      or_(Document.error_kind.is_(None), Document.error_kind != FETCH_ERROR))
+        if mode == "pending":
+            q = q.where(Document.extractor_version.is_(None))
+        elif mode == "older":
+            q = q.where(or_(Document.extractor_version.is_(None), Document.extractor_version < EXTRACTOR_VERSION))
+        wanted = None if document_ids is None else set(document_ids)
+        with self.session() as s:
+            ids = list(s.scalars(q.order_by(Document.id)))
+        return ids if wanted is None else [i for i in ids if i in wanted]
+
+    def extract_pending(self, workers: int | None = None, mode: str = "pending",
+                        document_ids: Iterable[int] | None = None,
+                        progress: Callable[[int], None] | None = None) -> ExtractStats:
+        """Extract the documents `mode` selects (see `documents_to_extract`) on `workers` processes."""
+        ids = self.documents_to_extract(mode, document_ids)
+        return self.extract_documents(ids, workers=workers, force=mode == "all", progress=progress)
+
+    def extract_documents(self, ids: Sequence[int], *, workers: int | None = None, force: bool = True,
+                          progress: Callable[[int], None] | None = None) -> ExtractStats:
+        """Extract the given documents from the archive and replace their cells, checks and errors.
+
+        Extraction runs in a pool of `workers` processes (default: every core; 1 = in this
+        process); this process writes the results, `WRITE_BATCH` documents per transaction. A
+        document already at the current extractor version when its result is written is left
+        alone unless `force` (so a redelivered task or a second worker adds nothing twice).
+        """
+        stats = ExtractStats()
+        if not ids:
+            return stats
+        with self.session() as s:
+            jobs = []
+            for i in range(0, len(ids), IN_CHUNK):
+                jobs += list(s.execute(select(Document.id, Document.raw_path, Document.url)
+                                       .where(Document.id.in_(list(ids[i:i + IN_CHUNK])))))
+        jobs.sort()
+        workers = default_workers() if workers is None else max(1, workers)
+        pending: list[tuple[int, ReportRecord]] = []
+
+        def write() -> None:
+            with self.session() as s, s.begin():
+                for doc_id, record in pending:
+                    stats.add(self._save_extraction(s, doc_id, record, force))
+            if progress:
+                progress(len(pending))
+            pending.clear()
+
+        for doc_id, record in _map_extract(str(self.data_dir), jobs, workers):
+            pending.append((doc_id, record))
+            if len(pending) >= WRITE_BATCH:
+                write()
+        if pending:
+            write()
+        return stats
+
+    def reextract(self, document_ids: Iterable[int] | None = None, *, all_documents: bool = True,
+                  workers: int | None = 1) -> int:
         """Re-run extraction on stored documents from the archive (no network).
 
-        Replaces each document's extracted fields, cells, checks and errors; fetch
-        failures are left alone. Returns the number of documents re-extracted.
+        Replaces each document's extracted fields, cells, checks and errors; fetch failures are
+        left alone. ``all_documents=False`` redoes only documents extracted by an older extractor
+        version (or never). Returns the number of documents re-extracted.
         """
-        with self.session() as s:
-            q = select(Document.id).where(Document.raw_path.is_not(None),
-                                          or_(Document.error_kind.is_(None), Document.error_kind != FETCH_ERROR))
-            if document_ids is not None:
-                q = q.where(Document.id.in_(list(document_ids)))
-            ids = list(s.scalars(q.order_by(Document.id)))
-        done = 0
-        for doc_id in ids:
-            with self.session() as s, s.begin():
-                row = s.get(Document, doc_id)
-                assert row is not None and row.raw_path is not None
-                try:
-                    body = self.archive.get(row.raw_path)
-                except OSError as exc:
-                    log.warning("document %s: archive file unreadable: %s", doc_id, exc)
-                    continue
-                record = _run_extract(body, row.url)
-                for model in (Cell, CheckRow, ExtractionErrorRow):
-                    s.execute(delete(model).where(model.document_id == doc_id))
-                self._write_record(s, row, record)
-                done += 1
-        return done
+        mode = "all" if all_documents else "older"
+        return self.extract_pending(workers, mode, document_ids).extracted
+
+    def _save_extraction(self, s: Session, doc_id: int, record: ReportRecord, force: bool) -> str:
+        row = s.execute(select(Document).where(Document.id == doc_id).with_for_update()).scalar_one_or_none()
+        if row is None:
+            return "gone"
+        if not force and row.extractor_version is not None and row.extractor_version >= EXTRACTOR_VERSION:
+            return "skipped"
+        if record.error is not None and record.error.kind in ARCHIVE_ERRORS:
+            # The bytes could not be read back intact: say so, keep whatever was extracted before.
+            row.error_kind, row.error_message = record.error.kind, record.error.message
+            row.extracted_at, row.extractor_version = _now(), EXTRACTOR_VERSION
+            s.execute(insert(ExtractionErrorRow), [dict(document_id=doc_id, kind=record.error.kind,
+                                                        message=record.error.message, at=_now())])
+            return "archive_error"
+        for model in (Cell, CheckRow, ExtractionErrorRow):
+            s.execute(delete(model).where(model.document_id == doc_id))
+        self._write_record(s, row, record)
+        return "extracted"
 
     def link(self, *, full: bool = False):
         """Group the documents not linked yet (all with `full`) into reports (see `harvester.link`)."""
@@ -259,6 +466,7 @@ class Store:
         row.pages = record.pages
         row.text = record.text or None
         row.extracted_at = at
+        row.extractor_version = EXTRACTOR_VERSION
         row.error_kind = record.error.kind if record.error else None
         row.error_message = record.error.message if record.error else None
         s.flush()
@@ -282,3 +490,55 @@ class Store:
         if record.error:
             s.execute(insert(ExtractionErrorRow), [dict(document_id=row.id, kind=record.error.kind,
                                                         message=record.error.message, at=at)])
+
+
+def _extract_job(data_dir: str, doc_id: int, raw_path: str, url: str) -> tuple[int, ReportRecord]:
+    """Read one document back from the archive (checked) and extract it; never raises."""
+    try:
+        body = Archive(data_dir).get(raw_path)
+    except ArchiveCorrupt as exc:
+        return doc_id, _archive_error("archive_corrupt", str(exc), url)
+    except OSError as exc:
+        return doc_id, _archive_error("archive_missing", f"archive file unreadable: {exc}", url)
+    return doc_id, _run_extract(body, url)
+
+
+def _extract_chunk(data_dir: str, jobs: list[tuple[int, str, str]]) -> list[tuple[int, ReportRecord]]:
+    return [_extract_job(data_dir, *job) for job in jobs]
+
+
+def _archive_error(kind: str, message: str, url: str) -> ReportRecord:
+    record = ReportRecord(source=url, sha256="", media_type="application/octet-stream")
+    record.error = ExtractionError(kind, message)
+    return record
+
+
+def _map_extract(data_dir: str, jobs: list[Any], workers: int) -> Iterator[tuple[int, ReportRecord]]:
+    """Extraction results in job order; with several workers, a process pool keeps at most
+    two chunks per worker in flight (memory stays flat however many documents are pending)."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield _extract_job(data_dir, *job)
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunk = 2
+    chunks = [jobs[i:i + chunk] for i in range(0, len(jobs), chunk)]
+    # fork: a spawned or forkserver child would re-import the caller's __main__ (a user's crawl
+    # script without a main guard would crawl again); the children only run `_extract_chunk`.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
+        queue: deque[Any] = deque()
+        it = iter(chunks)
+        for part in it:
+            queue.append(pool.submit(_extract_chunk, data_dir, part))
+            if len(queue) >= 2 * workers:
+                break
+        while queue:
+            done = queue.popleft().result()
+            nxt = next(it, None)
+            if nxt is not None:
+                queue.append(pool.submit(_extract_chunk, data_dir, nxt))
+            yield from done

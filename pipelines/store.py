@@ -1,17 +1,26 @@
-"""Scrapy item pipeline: hand every fetched document to `harvester.store.Store`.
+"""Scrapy item pipeline: hand fetched documents to `harvester.store.Store`, in batches.
 
 Items are plain dicts from the spider::
 
     {"url", "final_url", "status", "content_type", "body" (bytes | None),
      "portal_id", "parent_url", "fetch_error"}
 
-Settings: ``HARVESTER_DB_URL`` and ``HARVESTER_DATA_DIR`` (default: `harvester.config.resolve()`),
-``HARVESTER_RUN_ID`` to attach to an existing run (else a "crawl" run is started and finished
-here), ``HARVESTER_LINK_ON_CLOSE`` (default True). The archive → extract → store logic lives in
-`Store.add_document`; this class only connects, and one bad item never stops a crawl.
+The crawl only *stores*: each document's bytes are archived and its row written, pending
+extraction, `HARVESTER_STORE_BATCH` items (or `HARVESTER_STORE_BATCH_BYTES`, or whatever
+arrived within `HARVESTER_STORE_BATCH_WAIT` seconds) per transaction, with one archive sync per
+batch instead of a commit and an fsync per document. Writes run on one thread off Scrapy's
+reactor; an item's Deferred fires once its batch is committed.
 
-Storing runs extraction (OCR of a scan takes seconds), so it happens on one worker thread,
-off Scrapy's reactor: downloads go on meanwhile, and one thread keeps writes to SQLite serial.
+When the spider closes: `HARVESTER_EXTRACT_ON_CLOSE` (default True) runs the extraction stage
+over the pending documents on `HARVESTER_EXTRACT_WORKERS` processes (default: every core), and
+`HARVESTER_LINK_ON_CLOSE` (default True) links — so one `harvester crawl` still does everything.
+A distributed run (Celery) turns both off and queues those stages as tasks of their own.
+
+Other settings: ``HARVESTER_DB_URL`` and ``HARVESTER_DATA_DIR`` (default:
+`harvester.config.resolve()`), ``HARVESTER_RUN_ID`` to attach to an existing run (else a
+"crawl" run is started and finished here). One bad item never stops a crawl; a full disk does:
+the spider closes with reason ``disk_full`` and ``harvester/documents_not_stored`` counts what
+was lost, so the crawl exits non-zero.
 """
 from __future__ import annotations
 
@@ -19,20 +28,31 @@ import logging
 from collections import Counter
 from typing import Any
 
+from harvester.archive import is_disk_full
 from harvester.config import resolve
-from harvester.store import Store
+from harvester.store import Fetched, Store
 
 log = logging.getLogger(__name__)
+
+NOT_STORED = "harvester/documents_not_stored"
 
 
 class StorePipeline:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
+        settings = crawler.settings
+        self.batch_size = settings.getint("HARVESTER_STORE_BATCH", 50)
+        self.batch_bytes = settings.getint("HARVESTER_STORE_BATCH_BYTES", 64 * 1024 * 1024)
+        self.batch_wait = settings.getfloat("HARVESTER_STORE_BATCH_WAIT", 0.5)
         self.store: Store | None = None
         self.run_id: int | None = None
         self.own_run = False
         self.stats: Counter[str] = Counter()
         self.pool: Any = None  # twisted ThreadPool with one worker, while the spider is open
+        self.buffer: list[tuple[Any, Any]] = []  # (item, Deferred)
+        self.buffered_bytes = 0
+        self.timer: Any = None
+        self.disk_full = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "StorePipeline":
@@ -54,44 +74,123 @@ class StorePipeline:
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="harvester-store")
         self.pool.start()
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
+    async def process_item(self, item: Any) -> Any:
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet import defer, reactor
+
+        if self.pool is None:
+            self._store_batch([item])
+            return item
+        d: Any = defer.Deferred()
+        self.buffer.append((item, d))
+        self.buffered_bytes += len(dict(item).get("body") or b"")
+        if len(self.buffer) >= self.batch_size or self.buffered_bytes >= self.batch_bytes:
+            self._flush()
+        elif self.timer is None:
+            self.timer = reactor.callLater(self.batch_wait, self._flush)
+        return await maybe_deferred_to_future(d)
+
+    def _flush(self) -> Any:
         from twisted.internet import reactor
         from twisted.internet.threads import deferToThreadPool
 
-        if self.pool is None:
-            return self._store_item(item)
-        return deferToThreadPool(reactor, self.pool, self._store_item, item)
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        self.timer = None
+        batch, self.buffer, self.buffered_bytes = self.buffer, [], 0
+        if not batch:
+            return None
+        done = deferToThreadPool(reactor, self.pool, self._store_batch, [item for item, _ in batch])
 
-    def _store_item(self, item: Any) -> Any:
+        def fire(_: Any) -> None:
+            for item, d in batch:
+                d.callback(item)
+            if self.disk_full:
+                self._close_for_disk_full()
+
+        done.addBoth(fire)
+        return done
+
+    def _store_batch(self, items: list[Any]) -> None:
+        """Store a batch (on the store thread); never raises."""
         assert self.store is not None
+        if self.disk_full:
+            self._count_not_stored(len(items))
+            return
+        fetched = []
+        for item in items:
+            try:
+                fetched.append(_fetched(item))
+            except Exception:  # noqa: BLE001 - a malformed item is counted, the others go on
+                self.stats["store_errors"] += 1
+                self._count_not_stored(1)
+                log.exception("could not store item %r: malformed", _describe(item))
         try:
-            data = dict(item)
-            result = self.store.add_document(
-                data["url"], data.get("body"), final_url=data.get("final_url"), http_status=data.get("status"),
-                media_type=data.get("content_type"), portal_id=data.get("portal_id"), run_id=self.run_id,
-                parent_url=data.get("parent_url"), fetch_error=data.get("fetch_error"))
-            self.stats["documents_new" if result.created else "documents_known"] += 1
-            if data.get("body") is None or data.get("fetch_error"):
-                self.stats["fetch_errors"] += 1
-        except Exception:  # noqa: BLE001 - one bad document must not stop the crawl
+            results = self.store.add_documents(fetched, run_id=self.run_id)
+        except Exception as exc:  # noqa: BLE001
+            if is_disk_full(exc):
+                self.disk_full = True
+                log.error("disk full: %d documents not stored (%s)", len(fetched), exc)
+                self._count_not_stored(len(fetched))
+                return
+            if len(fetched) > 1:  # find the bad one, store the rest
+                for one in items:
+                    self._store_batch([one])
+                return
             self.stats["store_errors"] += 1
-            log.exception("could not store item %r", _describe(item))
-        return item
+            self._count_not_stored(len(fetched))
+            log.exception("could not store item %r", _describe(items[0]) if items else None)
+            return
+        for f, result in zip(fetched, results):
+            self.stats["documents_new" if result.created else "documents_known"] += 1
+            if f.failed:
+                self.stats["fetch_errors"] += 1
+
+    def _count_not_stored(self, n: int) -> None:
+        self.stats["documents_not_stored"] += n
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(NOT_STORED, n)
+
+    def _close_for_disk_full(self) -> None:
+        engine = getattr(self.crawler, "engine", None)
+        if engine is not None and getattr(engine, "running", False) and not getattr(self, "_closing", False):
+            self._closing = True
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(engine.close_spider_async(reason="disk_full"))
 
     def close_spider(self, spider: Any = None) -> None:
         if self.pool is not None:
-            self.pool.stop()  # waits for the item being stored
+            if self.buffer:
+                self.pool.callInThread(self._store_batch, [item for item, _ in self.buffer])
+                for item, d in self.buffer:
+                    d.callback(item)
+                self.buffer = []
+            self.pool.stop()  # waits for the batches being stored
             self.pool = None
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
         if self.store is None:
             return
+        settings = self.crawler.settings
         try:
             stats: dict[str, Any] = dict(self.stats)
-            if self.crawler.settings.getbool("HARVESTER_LINK_ON_CLOSE", True):
+            if not self.disk_full and settings.getbool("HARVESTER_EXTRACT_ON_CLOSE", True):
+                workers = settings.getint("HARVESTER_EXTRACT_WORKERS", 0) or None
+                stats["extract"] = self.store.extract_pending(workers).as_dict()
+            if not self.disk_full and settings.getbool("HARVESTER_LINK_ON_CLOSE", True):
                 stats["link"] = self.store.link().as_dict()
             if self.own_run and self.run_id is not None:
                 self.store.finish_run(self.run_id, stats)
         finally:
             self.store.close()
+
+
+def _fetched(item: Any) -> Fetched:
+    data = dict(item)
+    return Fetched(data["url"], data.get("body"), final_url=data.get("final_url"), http_status=data.get("status"),
+                   media_type=data.get("content_type"), portal_id=data.get("portal_id"),
+                   parent_url=data.get("parent_url"), fetch_error=data.get("fetch_error"))
 
 
 def _describe(item: Any) -> str:

@@ -43,9 +43,29 @@ def test_reextract_rebuilds_cells_from_the_archive_and_adds_nothing(db_url: str,
     opts = _ingest(db_url, data_dir)
     with Store(db_url, data_dir) as store, store.session() as s:
         before = [s.scalar(select(func.count()).select_from(m)) for m in (Document, Report, Cell)]
-    result = CliRunner().invoke(app, ["reextract", *opts])
+    result = CliRunner().invoke(app, ["reextract", "--all", *opts])
     assert result.exit_code == 0, result.output
     assert "re-extracted 5 documents" in result.output
     with Store(db_url, data_dir) as store, store.session() as s:
         assert [s.scalar(select(func.count()).select_from(m)) for m in (Document, Report, Cell)] == before
         assert before[2] == 5 * 200  # every template cell, the undetermined ones as null
+
+
+def test_reextract_redoes_only_documents_of_an_older_extractor_version_unless_all(db_url: str, data_dir: Path):
+    from sqlalchemy import select, update
+
+    from harvester.db.models import Document
+    from harvester.extract import EXTRACTOR_VERSION
+    from harvester.store import Store
+
+    opts = _ingest(db_url, data_dir)
+    runner = CliRunner()
+    assert "re-extracted 0 documents" in runner.invoke(app, ["reextract", *opts]).output
+    with Store(db_url, data_dir) as store, store.session() as s, s.begin():
+        ids = list(s.scalars(select(Document.id).order_by(Document.id)))[:2]
+        s.execute(update(Document).where(Document.id.in_(ids)).values(extractor_version=EXTRACTOR_VERSION - 1))
+    result = runner.invoke(app, ["reextract", *opts])
+    assert "re-extracted 2 documents" in result.output, result.output
+    with Store(db_url, data_dir) as store, store.session() as s:
+        assert set(s.scalars(select(Document.extractor_version))) == {EXTRACTOR_VERSION}
+    assert "re-extracted 0 documents" in runner.invoke(app, ["reextract", *opts]).output

@@ -13,36 +13,17 @@ When every selected portal host is `--host-map`ped to a loopback address, the
 politeness delays are switched off (`crawl_settings.LOCAL_REPLAY`): there is no
 remote server to be polite to.
 
-Scale-out (`--redis URL`)
--------------------------
-`--redis redis://HOST:6379/0` replaces Scrapy's in-memory scheduler and seen-set with
-scrapy-redis (`SCHEDULER = "scrapy_redis.scheduler.Scheduler"`,
-`DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"`, `SCHEDULER_PERSIST = True`,
-`REDIS_URL`). Start the same command on several machines: they push their start
-requests into one shared queue, the shared dupefilter drops the duplicates, and each
-process pops requests until the queue is empty. Keys are namespaced by `--redis-key`
-(default: today's UTC date), so tonight's run shares one queue and tomorrow's run starts
-with an empty seen-set instead of skipping everything as "already seen". All processes
-must write to the same database (PostgreSQL) and data directory (shared storage), or to
-their own and be merged with `harvester ingest`.
-Measured on Scrapy 2.19 + scrapy-redis 0.9.1 + redis 7 (tests/test_crawl.py, two
-processes, saved portals, DOWNLOAD_DELAY 0.3 s): both processes exit 0, each took about
-half of the requests, every document was fetched exactly once across the two, the
-union of their stores is complete. Caveats: scrapy-redis 0.9.1 predates Scrapy's
-async `start()` and calls `StatsCollector.inc_value(..., spider=)`, so every run logs
-ScrapyDeprecationWarnings; a process whose view of the queue is momentarily empty closes
-(it does not wait for requests another process is about to enqueue) — the work is
-still done by the others, only the parallelism drops; robots.txt is fetched once per
-process; with SCHEDULER_PERSIST the seen-set of a key survives, so rerunning with the
-same `--redis-key` fetches nothing (pass a new key to force a re-crawl); an attachment
-stored by one process and its page by another are only parent-linked when they share
-one database. Frontera / scrapy-cluster are dead; if scrapy-redis breaks on a future
-Scrapy, splitting the portal list between machines (`harvester crawl ID...` per
-machine) needs no shared queue at all, since portals never share URLs.
+Stages: the crawl archives each document and records it *pending*; at the end the
+extraction stage (`extract-pending`, every core) and `link` run, unless `--fetch-only`
+(a Celery crawl task, or a backfill that extracts elsewhere).
+
+Scale-out: `harvester worker` / `harvester enqueue` (Celery with a Redis broker, one portal
+crawl per task; see `harvester/tasks.py` and README "Scaling out"). scrapy-redis was removed:
+0.9.1 predates Scrapy's async `start()`, warns on every run and stops a process early when
+it sees the shared queue momentarily empty.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Iterable, Optional
@@ -64,8 +45,7 @@ def _is_loopback(addr: str) -> bool:
 
 
 def build_settings(*, db_url: str, data_dir: str | Path, host_map: dict[str, str], portals: Iterable[Any],
-                   redis_url: str | None = None, redis_key: str | None = None,
-                   overrides: dict[str, Any] | None = None, log_level: str = "INFO"):
+                   overrides: dict[str, Any] | None = None, log_level: str = "INFO", fetch_only: bool = False):
     """Scrapy `Settings` for one crawl (also used by `harvester demo` and the tests)."""
     from scrapy.settings import Settings
 
@@ -80,11 +60,9 @@ def build_settings(*, db_url: str, data_dir: str | Path, host_map: dict[str, str
     settings.set("HARVESTER_DB_URL", db_url, priority="cmdline")
     settings.set("HARVESTER_DATA_DIR", str(data_dir), priority="cmdline")
     settings.set("LOG_LEVEL", log_level.upper(), priority="cmdline")
-    if redis_url:
-        settings.setdict(crawl_settings.redis_settings(redis_url), priority="cmdline")
-        key = redis_key or _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d")
-        settings.set("SCHEDULER_QUEUE_KEY", f"harvester:{key}:%(spider)s:requests", priority="cmdline")
-        settings.set("SCHEDULER_DUPEFILTER_KEY", f"harvester:{key}:%(spider)s:dupefilter", priority="cmdline")
+    if fetch_only:
+        settings.set("HARVESTER_EXTRACT_ON_CLOSE", False, priority="cmdline")
+        settings.set("HARVESTER_LINK_ON_CLOSE", False, priority="cmdline")
     for k, v in (overrides or {}).items():
         settings.set(k, v, priority="cmdline")
     return settings
@@ -116,6 +94,8 @@ def crawl_failed(stats: dict[str, Any]) -> list[str]:
         problems.append(f"finish_reason={stats.get('finish_reason')!r}")
     if stats.get("spider_exceptions/count") or any(k.startswith("spider_exceptions/") for k in stats):
         problems.append("spider exceptions")
+    if stats.get("harvester/documents_not_stored"):
+        problems.append(f"{stats['harvester/documents_not_stored']} documents not stored")
     return problems
 
 
@@ -145,10 +125,8 @@ def crawl_command(
         "--host-map", help="HOST=ADDR:PORT: connect to ADDR:PORT for HOST, URLs unchanged (repeatable).")] = None,
     data_dir: DataDir = None,
     db: DbUrl = None,
-    redis: Annotated[Optional[str], typer.Option(
-        "--redis", help="Share the request queue and seen-set through this Redis URL (scrapy-redis).")] = None,
-    redis_key: Annotated[Optional[str], typer.Option(
-        "--redis-key", help="Namespace of the shared queue (default: today's UTC date).")] = None,
+    fetch_only: Annotated[bool, typer.Option(
+        "--fetch-only", help="Only archive and record documents (run extract-pending and link later).")] = False,
     set_: Annotated[Optional[list[str]], typer.Option(
         "--set", help="Scrapy setting override KEY=VALUE (value parsed as JSON when possible).")] = None,
     log_level: Annotated[str, typer.Option("--log-level")] = "INFO",
@@ -177,8 +155,8 @@ def crawl_command(
     with Store(settings_.db_url, settings_.data_dir) as store:
         register_portals(store, chosen)
     settings = build_settings(db_url=settings_.db_url, data_dir=settings_.data_dir, host_map=mapping,
-                              portals=chosen, redis_url=redis, redis_key=redis_key, overrides=overrides,
-                              log_level=log_level)
+                              portals=chosen, overrides=overrides, log_level=log_level,
+                              fetch_only=fetch_only)
     stats = run_crawl(chosen, settings)
     typer.echo(summary_line(stats))
     problems = crawl_failed(stats)

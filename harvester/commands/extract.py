@@ -13,25 +13,42 @@ from harvester.cli import app
 
 @app.command("extract")
 def extract_command(
-    paths: Annotated[list[Path], typer.Argument(help="Files to extract (any supported format).")],
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to extract (any supported format).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per input (JSON Lines).")] = False,
 ) -> None:
     """Extract the tables of each file offline (no database, no network).
 
-    Exits non-zero at the end if any input failed; the other inputs still go on.
+    Folders are searched recursively. FIFOs and devices are never read, files over the size
+    limit are refused from their size, symlinks out of a folder given are not followed, and
+    unreadable folders are named. Exits non-zero at the end if any input failed; the other
+    inputs still go on.
     """
     from harvester.extract import extract
+    from harvester.extract.settings import DEFAULT
+    from harvester.localfiles import LocalFile, RefusedFile, read_limited, walk
+
+    def refused(path: Path, kind: str, message: str) -> None:
+        line = {"source": str(path), "sha256": None, "media_type": None, "title": None, "agency": None,
+                "year": None, "template": None, "table2": None, "table3": None, "table4": None,
+                "blank_cells": [], "checks": [], "error": {"kind": kind, "message": message}}
+        typer.echo(json.dumps(line, ensure_ascii=False) if as_json else f"{path}: error [{kind}] {message}")
 
     failed = 0
-    for path in paths:
+    for entry in walk(paths, DEFAULT.max_bytes):
+        path = entry.path
+        if not isinstance(entry, LocalFile):
+            failed += 1
+            refused(path, entry.kind, entry.message)
+            continue
         try:
-            data = path.read_bytes()
+            data = read_limited(path, DEFAULT.max_bytes)
+        except RefusedFile as exc:
+            failed += 1
+            refused(path, exc.kind, str(exc))
+            continue
         except OSError as exc:
             failed += 1
-            line = {"source": str(path), "sha256": None, "media_type": None, "title": None, "agency": None,
-                    "year": None, "template": None, "table2": None, "table3": None, "table4": None,
-                    "blank_cells": [], "checks": [], "error": {"kind": "unreadable_file", "message": str(exc)}}
-            typer.echo(json.dumps(line, ensure_ascii=False) if as_json else f"{path}: error: {exc}")
+            refused(path, "unreadable_file", str(exc))
             continue
         record = extract(data, source=str(path))
         failed += record.error is not None

@@ -14,6 +14,9 @@ DataDir = Annotated[Optional[str], typer.Option("--data-dir", envvar="HARVESTER_
 DbUrl = Annotated[Optional[str], typer.Option("--db", envvar="HARVESTER_DB",
                                                help="SQLAlchemy database URL. Default: SQLite file in the data directory")]
 
+Workers = Annotated[Optional[int], typer.Option("--workers", "-w", min=1,
+                                                help="Extraction processes. Default: every core")]
+
 
 class Format(str, Enum):
     table = "table"

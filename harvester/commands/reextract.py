@@ -6,24 +6,31 @@ from typing import Annotated, Optional
 import typer
 
 from harvester.cli import app
-from harvester.commands.options import DataDir, DbUrl
+from harvester.commands.options import DataDir, DbUrl, Workers
 
 
 @app.command("reextract")
 def reextract_command(
     document: Annotated[Optional[list[int]], typer.Option("--document", help="Only these document ids (repeatable).")] = None,
+    all_documents: Annotated[bool, typer.Option(
+        "--all", help="Every document, not only those extracted by an older extractor version.")] = False,
+    workers: Workers = None,
     data_dir: DataDir = None,
     db: DbUrl = None,
 ) -> None:
-    """Re-extract stored documents from the raw archive (after an extractor upgrade), then link.
+    """Re-extract stored documents from the raw archive after an extractor upgrade, then link.
 
-    Nothing is fetched again: every document's original bytes are kept in the archive.
+    By default only documents extracted by an older extractor version (or never) are redone;
+    `--all` (or `--document ID`) redoes them whatever their version. Nothing is fetched again:
+    every document's original bytes are kept in the archive, checked against their SHA-256.
     """
     from harvester.config import resolve
     from harvester.store import Store
 
     settings = resolve(data_dir, db)
     with Store(settings.db_url, settings.data_dir) as store:
-        n = store.reextract(document)
-        stats = store.link()
-    typer.echo(f"re-extracted {n} documents; {stats}")
+        stats = store.extract_pending(workers, "all" if all_documents or document else "older", document)
+        link = store.link()
+    typer.echo(f"re-extracted {stats.extracted} documents ({stats.archive_errors} archive errors); {link}")
+    if stats.archive_errors:
+        raise typer.Exit(code=1)

@@ -120,6 +120,7 @@ class Document(Base):
         Index("ix_documents_parent_document_id", "parent_document_id"),
         Index("ix_documents_linked_at", "linked_at"),
         Index("ix_documents_parent_url", "parent_url"),
+        Index("ix_documents_extractor_version", "extractor_version"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -145,6 +146,9 @@ class Document(Base):
     pages: Mapped[Optional[int]] = mapped_column(Integer)
     text: Mapped[Optional[str]] = mapped_column(Text)
     extracted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    #: `harvester.extract.EXTRACTOR_VERSION` that produced the cells; NULL = pending extraction
+    #: (0 = extracted before versions were recorded)
+    extractor_version: Mapped[Optional[int]] = mapped_column(Integer)
     error_kind: Mapped[Optional[str]] = mapped_column(String(50))
     error_message: Mapped[Optional[str]] = mapped_column(Text)
     linked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))  # NULL: `link` has not seen it

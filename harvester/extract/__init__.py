@@ -14,8 +14,9 @@ from harvester.extract import sniff as _sniff
 from harvester.extract.layout import Layout
 from harvester.extract.record import ExtractionError, ReportRecord
 from harvester.extract.settings import DEFAULT, ExtractSettings
+from harvester.extract.version import EXTRACTOR_VERSION
 
-__all__ = ["extract", "ExtractSettings", "ReportRecord"]
+__all__ = ["extract", "ExtractSettings", "ReportRecord", "EXTRACTOR_VERSION"]
 
 # media type -> "module:function" turning bytes into a Layout
 _FRONT_ENDS: dict[str, str] = {
