@@ -64,6 +64,8 @@ class StorePipeline:
 
     def _store_item(self, item: Any) -> Any:
         assert self.store is not None
+        if "block_rule" in item:
+            return self._store_block(item)
         try:
             data = dict(item)
             result = self.store.add_document(
@@ -76,6 +78,18 @@ class StorePipeline:
         except Exception:  # noqa: BLE001 - one bad document must not stop the crawl
             self.stats["store_errors"] += 1
             log.exception("could not store item %r", _describe(item))
+        return item
+
+    def _store_block(self, item: Any) -> Any:
+        """A blocked / gone response (`harvester.blocked`): a `fetch_blocks` row, never a document."""
+        from harvester.blocked import record_block
+
+        try:
+            record_block(self.store, self.run_id, dict(item))
+            self.stats[f"{item['block_kind']}_pages"] += 1
+        except Exception:  # noqa: BLE001 - one bad record must not stop the crawl
+            self.stats["store_errors"] += 1
+            log.exception("could not record block %r", _describe(item))
         return item
 
     def close_spider(self, spider: Any = None) -> None:

@@ -104,7 +104,7 @@ def test_extra_files_from_option_and_environment_add_to_the_bundled_registry(tmp
     monkeypatch.setenv("HARVESTER_REGISTRY", str(env))
     reg = registry.load([extra])
     assert {"from-option", "from-env"} <= set(reg)
-    assert set(registry.load(use_env=False, include_default=True)) >= {"hanyang-zfbgs"}
+    assert set(registry.load(use_env=False, include_default=True)) >= {"hanyang-zfxxgkndbg"}
     with pytest.raises(ConfigError, match="unknown portal id 'nope'"):
         reg.select(["nope"])
 
