@@ -226,11 +226,13 @@ class Gkmlpt(Generic):
         data = self._api(response)
         if data is not None:
             q = dict(parse_qsl(urlsplit(response.url).query))
-            page, per = int(q.get("page", 1)), len(data.get("articles") or []) or 1
-            if page * per >= int(data.get("total") or 0):
+            # page size = the first page's article count (the last page is shorter)
+            page, per = int(q.get("page", 1)), response.meta.get("gkmlpt_per") or len(data.get("articles") or [])
+            if not per or page * per >= int(data.get("total") or 0):
                 return []
             q["page"] = str(page + 1)
-            return [Request(urljoin(response.url, f"{urlsplit(response.url).path}?{urlencode(q)}"))]
+            return [Request(urljoin(response.url, f"{urlsplit(response.url).path}?{urlencode(q)}"),
+                            meta={"gkmlpt_per": per})]
         if "_CONFIG" not in response.text:
             return super().pages(response, portal)
         sid_m = self._SID.search(response.text)
