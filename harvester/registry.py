@@ -25,7 +25,7 @@ One entry per portal (the 年报 column of one agency's site)::
     source = "public web page …"            # optional: where the entry came from
     notes = "…"                             # optional
     expect = ["blocked"]                    # optional: outcomes that do not fail a crawl
-                                            #   (empty | blocked | failed)
+                                            #   (empty | blocked | gone | robots | failed)
     http_only = true                        # optional: rewrite https start URLs to http
     user_agent = "browser"                  # optional: "browser" or a literal User-Agent
     warmup = "http://www.laishan.gov.cn/"   # optional: fetched first, its cookies kept
@@ -60,7 +60,7 @@ LEVELS = ("national", "national-department", "national-other", "province", "prov
           "province-other", "city", "city-department", "county", "county-department", "district",
           "district-department", "township", "department")
 STATUSES = ("unverified", "verified", "blocked", "gone")
-EXPECTABLE = ("empty", "blocked", "failed")
+EXPECTABLE = ("empty", "blocked", "gone", "robots", "failed")
 #: `user_agent = "browser"`: what a desktop browser sends (some portals answer nothing else).
 BROWSER_USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
                       "Chrome/124.0.0.0 Safari/537.36")

@@ -221,8 +221,10 @@ class PortalSpider(scrapy.Spider):
             return self._error_item(request, f"HTTP {resp.status}", status=resp.status, final_url=resp.url,
                                     content_type=_header(resp, b"Content-Type"))
         if failure.check(IgnoreRequest):  # robots.txt, offsite, or a downloader middleware said no
-            stats.inc_value("harvester/robots_forbidden" if "robots" in str(failure.value).lower()
-                            else "harvester/ignored")
+            robots = "robots" in str(failure.value).lower()
+            stats.inc_value("harvester/robots_forbidden" if robots else "harvester/ignored")
+            if robots:
+                self._count(request.meta.get("portal_id"), "robots")
             self.logger.info("not fetched: %s (%s)", request.url, failure.value)
             return None
         stats.inc_value("harvester/fetch_errors")

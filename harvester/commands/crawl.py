@@ -10,10 +10,11 @@ recorded in `crawl_runs`). Fetch errors of single documents are recorded, not fa
 
 A crawl says what happened to each portal (`portal_outcomes`): `ok` (reports found), `empty`
 (0 reports), `blocked` (a challenge / WAF / cookie loop / JS shell answered; `partly blocked`
-when reports were found too), `failed` (its column could not be fetched). The summary names
+when reports were found too), `gone` (0 reports, its column a soft-404 / stub), `robots`
+(0 reports, robots.txt refused), `failed` (its column could not be fetched). The summary names
 every portal that is not `ok`, and the exit code is 1 when one of them is not declared in its
 entry's `expect = [...]` (or when the crawl itself broke: spider exceptions, abnormal finish).
-The database's `portals.status` becomes `verified` (reports found) or `blocked`.
+The database's `portals.status` becomes `verified` (reports found), `blocked` or `gone`.
 
 `--all` crawls the portals of the `--registry` files (and $HARVESTER_REGISTRY) when any are
 given, and the bundled registry only with `--with-bundled`; without user files it crawls the
@@ -134,7 +135,7 @@ def register_portals(store, portals: Iterable[Any]) -> None:
 @dataclass(frozen=True)
 class Outcome:
     portal_id: str
-    outcome: str          # ok | empty | blocked | partly blocked | failed
+    outcome: str          # ok | empty | blocked | partly blocked | gone | robots | failed
     reports: int
     detail: str           # the rules that matched, list errors
     expected: bool        # declared in the entry's `expect`
@@ -156,6 +157,10 @@ def portal_outcomes(portals: Iterable[Any], stats: dict[str, Any]) -> list[Outco
         reports, blocked = g("reports"), g("blocked")
         if blocked:
             outcome = "blocked" if reports == 0 else "partly blocked"
+        elif reports == 0 and g("gone"):
+            outcome = "gone"
+        elif reports == 0 and g("robots"):
+            outcome, detail = "robots", f"{g('robots')} requests refused by robots.txt"
         elif reports == 0 and g("list_errors") and not g("lists"):
             outcome, detail = "failed", (detail + ", " if detail else "") + f"{g('list_errors')} list page errors"
         elif reports == 0:
@@ -168,12 +173,12 @@ def portal_outcomes(portals: Iterable[Any], stats: dict[str, Any]) -> list[Outco
 
 
 def update_statuses(store, outcomes: Iterable[Outcome]) -> None:
-    """`verified` for a portal whose crawl found reports, `blocked` for a blocked one."""
+    """`verified` for a portal whose crawl found reports, `blocked` / `gone` for a blocked / gone one."""
     from harvester.db.models import Portal as PortalRow
 
     with store.session() as s, s.begin():
         for o in outcomes:
-            status = {"ok": "verified", "blocked": "blocked"}.get(o.outcome)
+            status = {"ok": "verified", "blocked": "blocked", "gone": "gone"}.get(o.outcome)
             row = s.get(PortalRow, o.portal_id)
             if status and row is not None:
                 row.status = status
@@ -282,7 +287,8 @@ def summary_line(stats: dict[str, Any]) -> str:
     g = stats.get
     return (f"crawl finished ({g('finish_reason')}): {g('harvester/detail_items', 0)} report pages, "
             f"{g('harvester/attachment_items', 0)} attachments (of which {g('harvester/image_items', 0)} table "
-            f"pictures), {g('harvester/fetch_errors', 0)} fetch errors, "
+            f"pictures), {g('harvester/fetch_errors', 0)} fetch errors, {g('harvester/blocked', 0)} blocked and "
+            f"{g('harvester/gone', 0)} gone pages, "
             f"{g('harvester/offsite_skipped', 0)} off-site links skipped, "
             f"{g('harvester/robots_forbidden', 0)} refused by robots.txt, "
             f"{g('downloader/request_count', 0)} requests")
