@@ -33,13 +33,19 @@ DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
 
 HTTPCACHE_ENABLED = False
-COOKIES_ENABLED = False
+# Cookies only for portals with a cookie warm-up (`warmup = …`): the spider gives every other
+# request `dont_merge_cookies`, and each portal its own cookie jar.
+COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 
 DOWNLOADER_MIDDLEWARES = {
     # before HttpProxyMiddleware (750): points mapped hosts at a replay server / proxy
     "harvester.hostmap.HostMapMiddleware": 740,
+    # a 3xx to itself setting a cookie, before RedirectMiddleware (600) follows it
+    "harvester.blocked.CookieLoopMiddleware": 650,
+    # challenges, WAF pages, JS shells, soft-404s: after decompression (590), before retries (550)
+    "harvester.blocked.BlockedMiddleware": 580,
 }
 ITEM_PIPELINES = {
     "harvester.pipelines.store.StorePipeline": 300,

@@ -119,12 +119,17 @@ class StorePipeline:
             return
         fetched = []
         for item in items:
+            if "block_rule" in item:  # a blocked / gone response: never a document
+                self._store_block(item)
+                continue
             try:
                 fetched.append(_fetched(item))
             except Exception:  # noqa: BLE001 - a malformed item is counted, the others go on
                 self.stats["store_errors"] += 1
                 self._count_not_stored(1)
                 log.exception("could not store item %r: malformed", _describe(item))
+        if not fetched:
+            return
         try:
             results = self.store.add_documents(fetched, run_id=self.run_id)
         except Exception as exc:  # noqa: BLE001
@@ -158,6 +163,18 @@ class StorePipeline:
             from scrapy.utils.defer import deferred_from_coro
 
             deferred_from_coro(engine.close_spider_async(reason="disk_full"))
+
+    def _store_block(self, item: Any) -> Any:
+        """A blocked / gone response (`harvester.blocked`): a `fetch_blocks` row, never a document."""
+        from harvester.blocked import record_block
+
+        try:
+            record_block(self.store, self.run_id, dict(item))
+            self.stats[f"{item['block_kind']}_pages"] += 1
+        except Exception:  # noqa: BLE001 - one bad record must not stop the crawl
+            self.stats["store_errors"] += 1
+            log.exception("could not record block %r", _describe(item))
+        return item
 
     def close_spider(self, spider: Any = None) -> None:
         if self.pool is not None:

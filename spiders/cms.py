@@ -15,8 +15,9 @@ Detail pages and attachments are the same for every family (see `PortalSpider`).
 """
 from __future__ import annotations
 
+import json
 import re
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from parsel import Selector
 from scrapy import FormRequest, Request
@@ -109,7 +110,31 @@ class Hanweb(Generic):
     _COL = re.compile(r"/col/col(\d+)/")
     _PERPAGE = re.compile(r"\bperpage\s*[:=]\s*['\"]?(\d+)", re.I)
 
+    ANNUAL = "/module/xxgk/xxgkAnnualReport.jsp"
+    _SELECT = re.compile(r"<select[^>]*\b(?:name|id)=['\"]?(area|fbtime)['\"]?[^>]*>(.*?)</select>", re.S | re.I)
+    _OPTION = re.compile(r"<option[^>]*value=['\"]?([\w-]+)['\"]?[^>]*>([^<]*)", re.I)
+
+    def annual_reports(self, response: TextResponse) -> list[Link]:
+        """The Zhejiang/Shandong annual-report module: a page whose `area` (unit code) and `fbtime`
+        (year) selects feed `xxgkAnnualReport.jsp?area=…&fbtime=…`: one report per unit × year."""
+        if self.ANNUAL not in response.text:
+            return []
+        options = {name.lower(): self._OPTION.findall(body) for name, body in self._SELECT.findall(response.text)}
+        units = [(v, t.strip()) for v, t in options.get("area", []) if v]
+        years = [v for v, _ in options.get("fbtime", []) if v.isdigit()]
+        show = re.search(r"showType=(\d+)", response.text)
+        out = []
+        for code, unit in units:
+            for year in years:
+                query = {"area": code, "fbtime": year, **({"showType": show.group(1)} if show else {})}
+                out.append((urljoin(response.url, f"{self.ANNUAL}?{urlencode(query)}"),
+                            f"{unit}{year}年政府信息公开工作年度报告"))
+        return out
+
     def links(self, response: TextResponse, portal) -> list[Link]:
+        annual = self.annual_reports(response)
+        if annual:
+            return annual
         records = self._RECORD.findall(response.text)
         if not records:
             return super().links(response, portal)
@@ -168,4 +193,146 @@ class Hanweb(Generic):
         return [self._window(response.url, params, end + 1, end + perpage * 3, perpage)]
 
 
-FAMILIES = {cls.name: cls() for cls in (Generic, Trs, Hanweb)}
+class Gkmlpt(Generic):
+    """Guangdong 政府信息公开目录管理平台: `/gkmlpt/index` or `/gkmlpt/annualreport` carries
+    `window._CONFIG = {SID: …, TREE: [{id, name, children…}]}`; a category lists as JSON from
+    `/gkmlpt/api/all/{category}?page={n}&sid={sid}` -> `{total, articles: [{title, url, …}]}`.
+    The category is `params.category`, else the TREE node named 年报/年度报告; SID is
+    `params.sid`, else the page's. A column without `_CONFIG` (a static list) pages generically."""
+
+    name = "gkmlpt"
+    content = "div.article-content, div.content, div.zw, #zoom"
+    API = "/gkmlpt/api/all/"
+    _SID = re.compile(r"\bSID\s*[:=]\s*['\"]?(\w+)")
+    _NODE = re.compile(r"[\"']?id[\"']?\s*:\s*['\"]?(\d+)['\"]?\s*,\s*[\"']?name[\"']?\s*:\s*['\"]([^'\"]+)")
+
+    def _api(self, response: TextResponse) -> dict | None:
+        if self.API not in urlsplit(response.url).path:
+            return None
+        try:
+            data = json.loads(response.text)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def links(self, response: TextResponse, portal) -> list[Link]:
+        data = self._api(response)
+        if data is None:
+            return super().links(response, portal)
+        return [(urljoin(response.url, a["url"]), a.get("title") or "") for a in data.get("articles") or []
+                if isinstance(a, dict) and a.get("url")]
+
+    def pages(self, response: TextResponse, portal) -> list[Request]:
+        data = self._api(response)
+        if data is not None:
+            q = dict(parse_qsl(urlsplit(response.url).query))
+            # page size = the first page's article count (the last page is shorter)
+            page, per = int(q.get("page", 1)), response.meta.get("gkmlpt_per") or len(data.get("articles") or [])
+            if not per or page * per >= int(data.get("total") or 0):
+                return []
+            q["page"] = str(page + 1)
+            return [Request(urljoin(response.url, f"{urlsplit(response.url).path}?{urlencode(q)}"),
+                            meta={"gkmlpt_per": per})]
+        if "_CONFIG" not in response.text:
+            return super().pages(response, portal)
+        sid_m = self._SID.search(response.text)
+        sid = portal.param("sid") or (sid_m.group(1) if sid_m else None)
+        category = portal.param("category") or urlsplit(response.url).fragment or None
+        if category is None:
+            category = next((cid for cid, name in self._NODE.findall(response.text)
+                             if re.search(r"年报|年度报告", name)), None)
+        if not sid or not category:
+            return super().pages(response, portal)
+        return [Request(urljoin(response.url, f"{self.API}{category}?page=1&sid={sid}"))]
+
+
+class FjSearch(Trs):
+    """Fujian portals (TRS front end) answer a whole-site JSON search: `POST /fjdzapp/search` with
+    `channelid=…&sortfield=-pubdate&page=N&prepage=500` -> `{pageCount, data: [{docpuburl,
+    doctitle, pubdate, puborg}]}`. channelid is `params.channelid`, else the column page's
+    `channelid` script variable; without one the column pages as TRS."""
+
+    name = "fjsearch"
+    SEARCH = "/fjdzapp/search"
+    PER_PAGE = 500
+    _CHANNEL = re.compile(r"\bchannel_?id\s*[:=]\s*['\"]?(\d+)", re.I)
+
+    def _search(self, response: TextResponse) -> dict | None:
+        if urlsplit(response.url).path != self.SEARCH:
+            return None
+        try:
+            data = json.loads(response.text)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def links(self, response: TextResponse, portal) -> list[Link]:
+        data = self._search(response)
+        if data is None:
+            return super().links(response, portal)
+        return [(urljoin(response.url, d["docpuburl"]), d.get("doctitle") or "") for d in data.get("data") or []
+                if isinstance(d, dict) and d.get("docpuburl")]
+
+    def _request(self, base: str, channel: str, page: int) -> Request:
+        form = {"channelid": channel, "sortfield": "-pubdate", "page": str(page), "prepage": str(self.PER_PAGE)}
+        return FormRequest(urljoin(base, self.SEARCH), formdata=form, meta={"fj_channel": channel, "fj_page": page},
+                           dont_filter=False)
+
+    def pages(self, response: TextResponse, portal) -> list[Request]:
+        data = self._search(response)
+        if data is not None:
+            page = int(response.meta.get("fj_page", 1))
+            if page >= int(data.get("pageCount") or 1):
+                return []
+            return [self._request(response.url, response.meta["fj_channel"], page + 1)]
+        m = self._CHANNEL.search(response.text)
+        channel = portal.param("channelid") or (m.group(1) if m else None)
+        if not channel:
+            return super().pages(response, portal)
+        return [self._request(response.url, channel, 1)]
+
+
+class Vsb(Generic):
+    """VSB 博达: lists `/<col>.htm`, then `/<col>/N.htm` counting down (下页 / 尾页 links);
+    details `/info/<col>/<id>.htm` with the text in `#vsb_content` / `.v_news_content`."""
+
+    name = "vsb"
+    content = "#vsb_content, #vsb_content_2, div.v_news_content, #vsb_newscontent"
+
+
+class Ucap(Trs):
+    """`.shtml` portals with 32-hex document ids (`/<col>/YYYYMM/<hex>.shtml`; 开普云/UCAP-style):
+    paging by `createPageHTML`-style scripts or 下一页 links; text in `#UCAP-CONTENT`."""
+
+    name = "ucap"
+    content = "#UCAP-CONTENT, ucapcontent, div.ucap-content, div.article, #zoom"
+
+
+class Anhui(Generic):
+    """Anhui 集约化 portals: the annual-report module `/XxgkAnnualReport/` (or
+    `/openness/OpennessAnnualReport/`) lists one report per unit × year as `show/<id>.html`
+    links whose text is only the unit or the year; the unit and year cells of the row name the
+    report. Openness columns `/public/<col>/<id>.html` page with 下一页 (`?page=N`)."""
+
+    name = "anhui"
+    content = "div.j-fontContent, div.wzcon, div.gzk-article, #zoom, div.content"
+    _SHOW = re.compile(r"AnnualReport/show/\d+\.html", re.I)
+
+    def links(self, response: TextResponse, portal) -> list[Link]:
+        out: list[Link] = []
+        for row in response.css("tr, li"):
+            anchors = [a for a in row.css("a[href]") if self._SHOW.search(a.attrib["href"])]
+            if not anchors:
+                continue
+            cells = " ".join(" ".join(row.css("::text").getall()).split())
+            for a in anchors:
+                text = " ".join(" ".join(a.css("::text").getall()).split())
+                label = cells if text in cells else f"{cells} {text}"
+                if not re.search(r"年报|年度报告", label):
+                    label += " 政府信息公开工作年度报告"
+                out.append((urljoin(response.url, a.attrib["href"]), label))
+        seen = {u for u, _ in out}
+        return out + [(u, t) for u, t in super().links(response, portal) if u not in seen]
+
+
+FAMILIES = {cls.name: cls() for cls in (Generic, Trs, Hanweb, Gkmlpt, FjSearch, Vsb, Ucap, Anhui)}

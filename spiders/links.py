@@ -19,7 +19,11 @@ REPORT_URL_RE = re.compile(r"(zfxxgk)?(nb|ndbg|gknb|nianbao)\b|年报|年度报�
 DETAIL_URL_RE = re.compile(
     r"/t\d{8}_\d+\.s?html?$"            # TRS ./202401/t20240119_1234567.html
     r"|/art_\d+_\d+(\.html)?$"           # Hanweb /art/2024/1/19/art_1229_123.html
-    r"|/\d{6}/[0-9a-f]{32}\.s?html$",    # 沭阳-style /gknb/202401/<32 hex>.shtml
+    r"|/\d{6}/[0-9a-f]{32}\.s?html$"     # 沭阳-style /gknb/202401/<32 hex>.shtml
+    r"|/info/\d+/\d+\.htm$"             # VSB 博达 /info/1025/61695.htm
+    r"|/post_\d+\.html$"                 # gkmlpt /gkmlpt/content/4/4688/post_4688997.html
+    r"|/(Xxgk|Openness)AnnualReport/show/\d+\.html$"  # Anhui annual-report module
+    r"|/public/\d+/\d+\.html$",         # Anhui /public/<col>/<id>.html
     re.IGNORECASE,
 )
 NOT_REPORT_TEXT_RE = re.compile(r"指南|目录$|上一页|下一页|首页|尾页|^\s*\d+\s*$|解读")
@@ -27,7 +31,13 @@ NEXT_TEXT_RE = re.compile(r"^\s*(下一页|下页|后一页|next\s*(page)?|>)\s*
 #: List/column pages (never report pages): directory URLs, index.html, index_2.shtml, list.shtml...
 LIST_URL_RE = re.compile(r"(/|/(index|list|default)(_\d+)?\.[a-z]+)$", re.IGNORECASE)
 YEAR_RE = re.compile(r"(20\d{2})\s*年")
+#: A sub-column: a folder, its index/list page, a Hanweb column, a gkmlpt list.
+SUB_COLUMN_URL_RE = re.compile(r"(/|/(index|list|default)(_\d+)?\.[a-z]+|/col/col\d+/index\.html)$", re.IGNORECASE)
 _URL_SKIP = ("javascript:", "mailto:", "tel:", "#")
+
+
+def is_sub_column_url(url: str) -> bool:
+    return bool(SUB_COLUMN_URL_RE.search(urlsplit(url).path or "/"))
 
 
 def is_fetchable(url: str) -> bool:

@@ -18,7 +18,9 @@ from pathlib import Path
 from harvester.demo.server import ReplayServer, main
 
 PORTALS = Path(__file__).resolve().parents[1] / "harvester" / "demo" / "portals"
-REGISTRY = PORTALS / "registry.toml"
+REGISTRY = PORTALS / "registry.toml"          # the demo portals
+FAMILIES_REGISTRY = PORTALS / "families.toml"  # one example portal per further CMS family
+BLOCKED_REGISTRY = PORTALS / "blocked.toml"    # one portal per blocked mode
 
 
 def serve(root: str | Path = PORTALS, port: int = 0, fail: dict[str, int] | None = None) -> ReplayServer:
@@ -26,7 +28,7 @@ def serve(root: str | Path = PORTALS, port: int = 0, fail: dict[str, int] | None
     return ReplayServer(root, port, fail)
 
 
-__all__ = ["serve", "ReplayServer", "PORTALS", "REGISTRY"]
+__all__ = ["serve", "ReplayServer", "PORTALS", "REGISTRY", "FAMILIES_REGISTRY", "BLOCKED_REGISTRY"]
 
 if __name__ == "__main__":
     main(sys.argv[1:] if len(sys.argv) > 1 else [str(PORTALS)])

@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from harvester.db.models import Document
-from portal_server import PORTALS, REGISTRY, serve
+from harvester.db.models import Document, FetchBlock
+from portal_server import FAMILIES_REGISTRY, PORTALS, REGISTRY, serve
 from harvester.spiders.cms import FAMILIES
 
 HARVESTER = Path(sys.executable).with_name("harvester")
-ENTRIES = tomllib.loads(REGISTRY.read_text(encoding="utf-8"))["portal"]
+ENTRIES = [{**e, "_registry": reg} for reg in (REGISTRY, FAMILIES_REGISTRY)
+           for e in tomllib.loads(reg.read_text(encoding="utf-8"))["portal"]]
 GOLDENS = Path(__file__).parent / "goldens" / "portals"
 
 
@@ -41,7 +42,7 @@ def test_crawl_of_each_saved_portal_stores_exactly_its_golden_documents(entry: d
     golden = json.loads((GOLDENS / f"{entry['id']}.json").read_text(encoding="utf-8"))
     db = tmp_path / "x.sqlite"
     with serve() as srv:
-        cmd = [str(HARVESTER), "crawl", entry["id"], "--registry", str(REGISTRY),
+        cmd = [str(HARVESTER), "crawl", entry["id"], "--registry", str(entry["_registry"]),
                "--data-dir", str(tmp_path / "data"), "--db", f"sqlite:///{db}"]
         for host_map in srv.host_map():
             cmd += ["--host-map", host_map]
@@ -50,5 +51,7 @@ def test_crawl_of_each_saved_portal_stores_exactly_its_golden_documents(entry: d
     engine = create_engine(f"sqlite:///{db}")
     with Session(engine) as s:
         stored = set(s.scalars(select(Document.url)))
+        blocks = set(s.scalars(select(FetchBlock.url)))
     engine.dispose()
     assert stored == set(golden["documents"])
+    assert blocks == set(golden.get("blocks", []))

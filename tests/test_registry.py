@@ -104,7 +104,7 @@ def test_extra_files_from_option_and_environment_add_to_the_bundled_registry(tmp
     monkeypatch.setenv("HARVESTER_REGISTRY", str(env))
     reg = registry.load([extra])
     assert {"from-option", "from-env"} <= set(reg)
-    assert set(registry.load(use_env=False, include_default=True)) >= {"hanyang-zfbgs"}
+    assert set(registry.load(use_env=False, include_default=True)) >= {"hanyang-zfxxgkndbg"}
     with pytest.raises(ConfigError, match="unknown portal id 'nope'"):
         reg.select(["nope"])
 
@@ -113,6 +113,8 @@ def test_bundled_and_test_registries_load():
     assert all(isinstance(p, Portal) for p in registry.load(use_env=False).values())
     test_reg = registry.load([REPO / "harvester/demo/portals/registry.toml"], include_default=False, use_env=False)
     assert {p.cms for p in test_reg.values()} == {"trs", "hanweb", "generic"}
+    families = registry.load([REPO / "harvester/demo/portals/families.toml"], include_default=False, use_env=False)
+    assert {p.cms for p in families.values()} | {"generic"} == set(registry.CMS_FAMILIES)
 
 
 def test_crawl_command_reports_a_bad_registry_entry_and_exits_2(tmp_path):

@@ -6,8 +6,19 @@
 
 Runs `harvester.spiders.portal.PortalSpider` with `harvester.crawl_settings` and the store
 pipeline (documents are archived, extracted and linked as they arrive; the run is
-recorded in `crawl_runs`). Fetch errors are recorded, not fatal; the exit code is 1
-only when the crawl itself broke (spider exceptions, logged errors, abnormal finish).
+recorded in `crawl_runs`). Fetch errors of single documents are recorded, not fatal.
+
+A crawl says what happened to each portal (`portal_outcomes`): `ok` (reports found), `empty`
+(0 reports), `blocked` (a challenge / WAF / cookie loop / JS shell answered; `partly blocked`
+when reports were found too), `gone` (0 reports, its column a soft-404 / stub), `robots`
+(0 reports, robots.txt refused), `failed` (its column could not be fetched). The summary names
+every portal that is not `ok`, and the exit code is 1 when one of them is not declared in its
+entry's `expect = [...]` (or when the crawl itself broke: spider exceptions, abnormal finish).
+The database's `portals.status` becomes `verified` (reports found), `blocked` or `gone`.
+
+`--all` crawls the portals of the `--registry` files (and $HARVESTER_REGISTRY) when any are
+given, and the bundled registry only with `--with-bundled`; without user files it crawls the
+bundled registry. Portal ids named on the command line resolve against all loaded files.
 
 When every selected portal host is `--host-map`ped to a loopback address, the
 politeness delays are switched off (`crawl_settings.LOCAL_REPLAY`): there is no
@@ -25,6 +36,7 @@ it sees the shared queue momentarily empty.
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Iterable, Optional
 
@@ -82,10 +94,80 @@ def run_crawl(portals: list, settings) -> dict[str, Any]:
 
 
 def register_portals(store, portals: Iterable[Any]) -> None:
+    from harvester.db.models import Portal as PortalRow
+
+    portals = list(portals)
     for p in portals:
         store.ensure_portal(p.id, name=p.name, agency=p.agency, level=p.level, cms=p.cms,
                             start_urls=list(p.start_urls), division_code=p.division_code,
                             source=p.source)
+
+        for p in portals:
+            row = s.get(PortalRow, p.id)
+            if row.status is None:
+                row.status = p.status
+
+
+@dataclass(frozen=True)
+class Outcome:
+    portal_id: str
+    outcome: str          # ok | empty | blocked | partly blocked | gone | robots | failed
+    reports: int
+    detail: str           # the rules that matched, list errors
+    expected: bool        # declared in the entry's `expect`
+
+    @property
+    def problem(self) -> bool:
+        return self.outcome != "ok" and not self.expected
+
+
+def portal_outcomes(portals: Iterable[Any], stats: dict[str, Any]) -> list[Outcome]:
+    """What happened to each portal, from the spider's per-portal stats (`harvester/portal/<id>/…`)."""
+    out = []
+    for p in portals:
+        pre = f"harvester/portal/{p.id}/"
+        g = lambda key: int(stats.get(pre + key, 0))  # noqa: E731
+        rules = sorted((k[len(pre):].split("/", 1)[1], v) for k, v in stats.items()
+                       if k.startswith(pre + "blocked/") or k.startswith(pre + "gone/"))
+        detail = ", ".join(f"{name} ×{n}" for name, n in rules)
+        reports, blocked = g("reports"), g("blocked")
+        if blocked:
+            outcome = "blocked" if reports == 0 else "partly blocked"
+        elif reports == 0 and g("gone"):
+            outcome = "gone"
+        elif reports == 0 and g("robots"):
+            outcome, detail = "robots", f"{g('robots')} requests refused by robots.txt"
+        elif reports == 0 and g("list_errors") and not g("lists"):
+            outcome, detail = "failed", (detail + ", " if detail else "") + f"{g('list_errors')} list page errors"
+        elif reports == 0:
+            outcome = "empty"
+        else:
+            outcome = "ok"
+        key = "blocked" if outcome == "partly blocked" else outcome
+        out.append(Outcome(p.id, outcome, reports, detail, key in p.expect))
+    return out
+
+
+def update_statuses(store, outcomes: Iterable[Outcome]) -> None:
+    """`verified` for a portal whose crawl found reports, `blocked` / `gone` for a blocked / gone one."""
+    from harvester.db.models import Portal as PortalRow
+
+    with store.session() as s, s.begin():
+        for o in outcomes:
+            status = {"ok": "verified", "blocked": "blocked", "gone": "gone"}.get(o.outcome)
+            row = s.get(PortalRow, o.portal_id)
+            if status and row is not None:
+                row.status = status
+
+
+def outcome_lines(outcomes: Iterable[Outcome]) -> list[str]:
+    lines = []
+    for o in outcomes:
+        if o.outcome == "ok":
+            continue
+        note = " (expected)" if o.expected else ""
+        lines.append(f"  {o.outcome}{note}: {o.portal_id} — {o.reports} reports" + (f"; {o.detail}" if o.detail else ""))
+    return lines
 
 
 def crawl_failed(stats: dict[str, Any]) -> list[str]:
@@ -118,7 +200,10 @@ def _parse_set(values: list[str]) -> dict[str, Any]:
 @app.command("crawl")
 def crawl_command(
     portals: Annotated[Optional[list[str]], typer.Argument(help="Portal ids from the registry.")] = None,
-    all_portals: Annotated[bool, typer.Option("--all", help="Crawl every registered portal.")] = False,
+    all_portals: Annotated[bool, typer.Option(
+        "--all", help="Crawl every portal of the --registry files (the bundled registry when none given).")] = False,
+    with_bundled: Annotated[bool, typer.Option(
+        "--with-bundled", help="With --all and --registry: crawl the bundled portals too.")] = False,
     registry: Annotated[Optional[list[Path]], typer.Option(
         "--registry", help="Extra registry TOML file (repeatable); also $HARVESTER_REGISTRY.")] = None,
     host_map: Annotated[Optional[list[str]], typer.Option(
@@ -142,7 +227,7 @@ def crawl_command(
         reg = reg_mod.load(registry or ())
         if all_portals and portals:
             raise ConfigError("give portal ids or --all, not both")
-        chosen = list(reg.values()) if all_portals else reg.select(portals or ())
+        chosen = reg.for_all(with_bundled=with_bundled) if all_portals else reg.select(portals or ())
         if not chosen:
             raise ConfigError("no portal given: name portal ids or use --all "
                               f"(registered: {', '.join(reg) or 'none'})")
@@ -158,8 +243,16 @@ def crawl_command(
                               portals=chosen, overrides=overrides, log_level=log_level,
                               fetch_only=fetch_only)
     stats = run_crawl(chosen, settings)
+    outcomes = portal_outcomes(chosen, stats)
+    with Store(settings_.db_url, settings_.data_dir) as store:
+        update_statuses(store, outcomes)
     typer.echo(summary_line(stats))
+    for line in outcome_lines(outcomes):
+        typer.echo(line)
     problems = crawl_failed(stats)
+    bad = [o.portal_id for o in outcomes if o.problem]
+    if bad:
+        problems.append(f"{len(bad)} portal(s) not ok: {', '.join(bad)}")
     if problems:
         typer.echo("crawl problems: " + "; ".join(problems), err=True)
         raise typer.Exit(code=1)
@@ -169,7 +262,8 @@ def summary_line(stats: dict[str, Any]) -> str:
     g = stats.get
     return (f"crawl finished ({g('finish_reason')}): {g('harvester/detail_items', 0)} report pages, "
             f"{g('harvester/attachment_items', 0)} attachments (of which {g('harvester/image_items', 0)} table "
-            f"pictures), {g('harvester/fetch_errors', 0)} fetch errors, "
+            f"pictures), {g('harvester/fetch_errors', 0)} fetch errors, {g('harvester/blocked', 0)} blocked and "
+            f"{g('harvester/gone', 0)} gone pages, "
             f"{g('harvester/offsite_skipped', 0)} off-site links skipped, "
             f"{g('harvester/robots_forbidden', 0)} refused by robots.txt, "
             f"{g('downloader/request_count', 0)} requests")

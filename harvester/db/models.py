@@ -252,3 +252,25 @@ class ReportConflict(Base):
     canonical_value: Mapped[Optional[str]] = mapped_column(Text)
     other_value: Mapped[Optional[str]] = mapped_column(Text)
     kind: Mapped[Optional[str]] = mapped_column(String(20))  # revision | reading
+
+
+class FetchBlock(Base):
+    """A response that is not a document: a JavaScript challenge, a WAF page, a cookie redirect
+    loop, a JavaScript shell, a soft-404 stub (rules: `harvester.blocked.RULES`). Its body is in
+    the archive as evidence; it is never a document and never counts as "0 reports"."""
+
+    __tablename__ = "fetch_blocks"
+    __table_args__ = (UniqueConstraint("crawl_run_id", "url", "reason"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    crawl_run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    portal_id: Mapped[Optional[str]] = mapped_column(ForeignKey("portals.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[Optional[str]] = mapped_column(Text)
+    http_status: Mapped[Optional[int]] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(40))  # RULES name, e.g. "js-challenge"
+    kind: Mapped[str] = mapped_column(String(10))  # "blocked" | "gone"
+    reason: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    raw_path: Mapped[Optional[str]] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -3,13 +3,17 @@
 Layout of a saved tree::
 
     ROOT/<portal_id>/<host>/<path...>       files exactly as served
-    ROOT/replay.json                        optional {"fail": {"host/path": 500, ...}}
+    ROOT/replay.json                        optional {"fail": {"host/path": 500, ...},
+                                                      "respond": {"host/path-prefix": {...}, ...}}
 
 A request is resolved from its absolute-URI request line (`GET http://host/path`,
 what Scrapy sends to a proxy, i.e. through `--host-map`) or else from its `Host`
 header. `path/` serves `path/index.html`. A query string first selects
 `<file>@<query>` (e.g. `downfile.jsp@classid=0&filename=a.pdf`), then `<file>`.
-Paths listed in `fail` answer with that status; anything missing is 404.
+Paths listed in `fail` answer with that status; anything missing is 404. A `respond` rule
+(longest matching host+path prefix) mimics a defended site: `{"status": 412, "body": "host/path
+of the body file", "set_cookie": "wzws_cid=…", "location": "self", "unless_cookie": "wzws_cid"}`
+answers that status, headers and body unless the request carries the named cookie.
 HTML is served as `text/html` with no charset (like many GBK portals), so the
 client has to sniff the encoding.
 
@@ -36,9 +40,12 @@ class ReplayServer:
     def __init__(self, root: str | Path, port: int = 0, fail: dict[str, int] | None = None) -> None:
         self.root = Path(root)
         self.fail: dict[str, int] = {}
+        self.respond: dict[str, dict] = {}
         cfg = self.root / "replay.json"
         if cfg.exists():
-            self.fail.update(json.loads(cfg.read_text(encoding="utf-8")).get("fail", {}))
+            data = json.loads(cfg.read_text(encoding="utf-8"))
+            self.fail.update(data.get("fail", {}))
+            self.respond.update(data.get("respond", {}))
         self.fail.update(fail or {})
         self.hosts: dict[str, Path] = {}
         for portal_dir in sorted(p for p in self.root.iterdir() if p.is_dir()):
@@ -98,6 +105,21 @@ class ReplayServer:
                     return 200, with_query
         return (200, target) if target.is_file() else (404, None)
 
+    def rule_for(self, host: str, path: str, cookie_header: str) -> dict | None:
+        key = f"{host}{path}"
+        matches = [k for k in self.respond if key.startswith(k)]
+        if not matches:
+            return None
+        rule = self.respond[max(matches, key=len)]
+        wanted = rule.get("unless_cookie")
+        if wanted and any(c.strip().startswith(wanted + "=") for c in cookie_header.split(";")):
+            return None
+        return rule
+
+    def file_of(self, host_path: str) -> Path | None:
+        host, _, path = host_path.partition("/")
+        return self.resolve(host, "/" + path, "")[1]
+
     def _handler(self):
         server = self
 
@@ -114,13 +136,25 @@ class ReplayServer:
                 else:
                     host = (self.headers.get("Host") or "").split(":")[0]
                 host = host.lower()
-                status, file = server.resolve(host, parts.path or "/", parts.query)
+                extra: dict[str, str] = {}
+                rule = server.rule_for(host, parts.path or "/", self.headers.get("Cookie") or "")
+                if rule is not None:
+                    status = rule["status"]
+                    file = server.file_of(rule["body"]) if rule.get("body") else None
+                    if rule.get("set_cookie"):
+                        extra["Set-Cookie"] = rule["set_cookie"]
+                    if rule.get("location"):
+                        extra["Location"] = self.path if rule["location"] == "self" else rule["location"]
+                else:
+                    status, file = server.resolve(host, parts.path or "/", parts.query)
                 with server._lock:
                     server.log.append((self.command, host, parts.path + (f"?{parts.query}" if parts.query else ""),
                                        status))
                 body = file.read_bytes() if file else f"{status}\n".encode()
                 self.send_response(status)
                 self.send_header("Content-Type", _content_type(file, body) if file else "text/plain")
+                for k, v in extra.items():
+                    self.send_header(k, v)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if send_body:
@@ -145,7 +179,24 @@ class ReplayServer:
             return [e for e in self.log if host is None or e[1] == host]
 
 
+def _sniff(body: bytes) -> str | None:
+    head = body.lstrip()[:100].lower()
+    if head[:5] in (b"<?xml", b"<data"):
+        return "text/xml;charset=UTF-8"
+    if head[:1] in (b"{", b"["):
+        return "application/json;charset=UTF-8"
+    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<meta", b"<script")):
+        return "text/html"
+    if head.startswith(b"%pdf"):
+        return "application/pdf"
+    return None
+
+
 def _content_type(file: Path, body: bytes) -> str:
+    if file.suffix.lower() in ("", ".jsp") or "@" in file.name:
+        sniffed = _sniff(body)
+        if sniffed:
+            return sniffed
     name = file.name.split("@", 1)
     if len(name) == 2:  # downfile.jsp@...filename=x.pdf: type of the named file
         ext = Path(name[1]).suffix.lower()
