@@ -101,7 +101,7 @@ def register_portals(store, portals: Iterable[Any]) -> None:
         store.ensure_portal(p.id, name=p.name, agency=p.agency, level=p.level, cms=p.cms,
                             start_urls=list(p.start_urls), division_code=p.division_code,
                             source=p.source)
-
+    with store.session() as s, s.begin():  # a new portal starts with its registry status
         for p in portals:
             row = s.get(PortalRow, p.id)
             if row.status is None:
