@@ -93,3 +93,21 @@ def test_stored_amount_cell_holds_its_number_with_the_unit_apart(store):  # SQLi
                                                              Cell.value.is_(None))).all()
     assert (cell.value, cell.unit, cell.value_text) == (75.3, "万元", "75.3万元")
     assert numbers_without_value == []
+
+
+def test_front_end_keyword_lists_derive_from_the_template_labels():
+    from harvester.extract import labels as L
+    from harvester.extract import pdf, text
+
+    assert pdf.TABLE_MARKERS == L.TABLE_WORDS
+    for label in L.ROW_LABELS:  # every row label glued to its digits marks table text
+        assert text._GLUED_ROW.search(f"{label}016"), label
+
+
+def test_every_arithmetic_check_comes_from_the_one_rule_table():
+    from harvester.extract.checks import RULES
+
+    record = extract(SEED0.encode("utf-8"))
+    names = {r.name for r in RULES}
+    arithmetic = [c for c in record.checks if c.rule.split(".")[1] in {"row_sum", "column_sum", "balance"}]
+    assert arithmetic and all(c.rule in names for c in arithmetic)

@@ -14,6 +14,7 @@ import re
 
 from harvester.errors import EmptyDocument
 from harvester.extract.decode import decode_text
+from harvester.extract import labels as L
 from harvester.extract.labels import UNITS
 from harvester.extract.layout import Cell, Layout
 
@@ -40,8 +41,8 @@ def parse_text(data: bytes) -> Layout:
 
 
 #: A table row label immediately followed by digits: the line is table text whose cells were glued.
-_GLUED_ROW = re.compile(r"(?:规章|规范性文件|行政许可|行政处罚|行政强制|行政事业性收费|予以公开|部分公开|"
-                        r"申请数量|国家秘密|继续办理|总计|其他|结果维持|尚未审结)[)）]?-?\d")
+_GLUED_ROW = re.compile("(?:" + "|".join(re.escape(label) for label in sorted(L.VALUE_LABELS, key=len, reverse=True))
+                        + r")[)）]?-?\d")
 #: Digit runs (with stray spaces, thousands commas and minus signs) that are cell values.
 #: A decimal point counts only with a digit after it ("3817.254三、…"); before a label it numbers it ("2．其他").
 _DIGITS = re.compile(r"-?\d[\d\s,，\-]*(?:[.．]\d+)?")
