@@ -42,7 +42,7 @@ def parse_text(data: bytes) -> Layout:
 
 #: A table row label immediately followed by digits: the line is table text whose cells were glued.
 _GLUED_ROW = re.compile("(?:" + "|".join(re.escape(label) for label in sorted(L.VALUE_LABELS, key=len, reverse=True))
-                        + r")[)）]?-?\d")
+                        + r")[)）]?-?\d++(?![件条项个次人篇年月日%.．、\d])")  # not a count in prose, not numbering
 #: Digit runs (with stray spaces, thousands commas and minus signs) that are cell values.
 #: A decimal point counts only with a digit after it ("3817.254三、…"); before a label it numbers it ("2．其他").
 _DIGITS = re.compile(r"-?\d[\d\s,，\-]*(?:[.．]\d+)?")
