@@ -28,6 +28,7 @@ from typing import Callable
 from harvester.extract import labels as L
 from harvester.extract.cells import norm_label, read_value
 from harvester.extract.layout import Layout
+from harvester.extract.match import best_match
 
 Rows = list[list[str]]
 FORMATS = ("tsv", "html", "glued", "pdftext")
@@ -86,8 +87,6 @@ def table3_span(rows: Rows) -> tuple[int, int] | None:
 
 
 def _t3_key(row: list[str]) -> str | None:
-    from harvester.extract.match import best_match
-
     i = label_index(row)
     if i is None:
         return None
