@@ -111,3 +111,25 @@ def test_every_arithmetic_check_comes_from_the_one_rule_table():
     names = {r.name for r in RULES}
     arithmetic = [c for c in record.checks if c.rule.split(".")[1] in {"row_sum", "column_sum", "balance"}]
     assert arithmetic and all(c.rule in names for c in arithmetic)
+
+
+def test_row_whose_empty_cells_left_no_trace_is_placed_by_the_whole_table_arithmetic():
+    """A PDF text layer drops empty cells: "上年结转… 6 6" could put the 6 under any applicant column;
+    only 自然人 keeps new + carried over = processed + carried forward in every column."""
+    dump = (FIX / "derived_flat" / "seed000_pdf_text.txt").read_text(encoding="utf-8")
+    old = "二、上年结转政府信息公开申请数量 6 0 0 0 0 0 6"
+    assert old in dump
+    record = extract(dump.replace(old, "二、上年结转政府信息公开申请数量 6 6").encode("utf-8"))
+    assert record.table3["carried_over"] == {"natural_person": 6, "commercial": 0, "research": 0, "social_org": 0,
+                                             "legal_service": 0, "other": 0, "total": 6}
+    assert "table3.carried_over.commercial" in record.blank_cells
+
+
+
+def test_two_rows_that_lost_their_empty_cells_are_placed_together():
+    dump = (FIX / "derived_flat" / "seed000_pdf_text.txt").read_text(encoding="utf-8")
+    text = dump.replace("二、上年结转政府信息公开申请数量 6 0 0 0 0 0 6", "二、上年结转政府信息公开申请数量 6 6")
+    text = text.replace("一、本年新收政府信息公开申请数量 26 1 0 0 0 0 27", "一、本年新收政府信息公开申请数量 26 1 27")
+    record = extract(text.encode("utf-8"))
+    clean = extract(dump.encode("utf-8"))
+    assert record.table3 == clean.table3
