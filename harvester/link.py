@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from harvester.agency import Identity, normalize_name, resolve
@@ -218,7 +218,7 @@ def _children(s: Session, ids: set[int], docs: dict[int, _Doc]) -> set[int]:
 def _resolve_parents(s: Session, todo: list[_Doc], docs: dict[int, _Doc]) -> int:
     urls = sorted({d.parent_url for d in todo if d.parent_id is None and d.parent_url})
     by_url: dict[str, int] = {}
-    for batch in chunks(urls):
+    for batch in chunks(urls, CHUNK // 2):  # the list is bound twice (url, final_url)
         for doc_id, url, final_url in s.execute(
                 select(Document.id, Document.url, Document.final_url)
                 .where(or_(Document.url.in_(batch), Document.final_url.in_(batch)),
@@ -226,13 +226,16 @@ def _resolve_parents(s: Session, todo: list[_Doc], docs: dict[int, _Doc]) -> int
             by_url[url] = doc_id  # ascending ids: the latest version of a page wins
             if final_url:
                 by_url.setdefault(final_url, doc_id)
-    resolved = 0
+    found = []
     for doc in todo:
         if doc.parent_id is None and doc.parent_url in by_url and by_url[doc.parent_url] != doc.id:
             doc.parent_id = by_url[doc.parent_url]
-            s.execute(update(Document).where(Document.id == doc.id).values(parent_document_id=doc.parent_id))
-            resolved += 1
-    return resolved
+            found.append(dict(d=doc.id, p=doc.parent_id))
+    if found:
+        table = Document.__table__
+        s.connection().execute(update(table).where(table.c.id == bindparam("d"))
+                               .values(parent_document_id=bindparam("p")), found)
+    return len(found)
 
 
 def _effective(s: Session, doc: _Doc, docs: dict[int, _Doc]) -> tuple[str | None, int | None]:
@@ -340,13 +343,16 @@ def _refresh_reports(s: Session, report_ids: set[int], stats: LinkStats) -> set[
     cells, passed = _counts(s, all_docs)
     canonical: dict[int, int] = {}
     versions: dict[int, dict[int, int]] = {}
+    changed: list[dict[str, int]] = []
     for report_id, doc_ids in members.items():
         order = order_report([docs[d] for d in doc_ids], cells, passed)
         canonical[report_id] = order[0][0]
         versions[report_id] = {d: v for d, v, _ in order}
-        for d, v, k in order:
-            if current[d] != (v, k):
-                s.execute(update(ReportDocument).where(ReportDocument.document_id == d).values(version=v, rank=k))
+        changed += [dict(d=d, v=v, k=k) for d, v, k in order if current[d] != (v, k)]
+    if changed:
+        s.connection().execute(update(ReportDocument.__table__)
+                               .where(ReportDocument.__table__.c.document_id == bindparam("d"))
+                               .values(version=bindparam("v"), rank=bindparam("k")), changed)
     reports = {}
     for batch in chunks(sorted(canonical)):
         reports.update({i: (c, t) for i, c, t in s.execute(select(Report.id, Report.canonical_document_id,
