@@ -32,8 +32,9 @@ HTML, then lowest id; each (table, row, column) comes from the highest-ranked do
 a value for it (`merged_cells`), so a page with table 2 and a picture with table 3 make one
 complete report.
 
-**Series.** After linking, the series checks of every touched agency are recomputed
-(`harvester.agency.series`). Fetch failures are never linked.
+**Checks.** The template arithmetic is re-run on every touched report's merged numbers
+(``checks.scope = 'report'``), and the series checks of every touched agency are recomputed
+(``scope = 'series'``, `harvester.agency.series`). Fetch failures are never linked.
 """
 from __future__ import annotations
 
@@ -77,7 +78,9 @@ class LinkStats:
     multi_document_reports: int = 0  # among the touched reports
     conflicts: int = 0  # among the touched reports
     parents_resolved: int = 0
-    series_checks: int = 0
+    report_checks: int = 0  # template arithmetic on the touched reports' merged numbers
+    report_checks_failed: int = 0
+    series_checks: int = 0  # over the touched agencies' years
     series_failed: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -370,7 +373,41 @@ def _refresh_reports(s: Session, report_ids: set[int], stats: LinkStats) -> set[
     stats.reports_removed = len(empty)
     stats.multi_document_reports = sum(len(m) > 1 for m in members.values())
     stats.conflicts = _record_conflicts(s, members, versions)
+    stats.report_checks, stats.report_checks_failed = _report_checks(s, sorted(members))
     return set(agencies.values())
+
+
+def _report_checks(s: Session, report_ids: list[int]) -> tuple[int, int]:
+    """The template arithmetic (`harvester.extract.checks.run_checks`, the documents' own rules)
+    on each report's merged numbers: ``checks.scope = 'report'``. Returns (written, failed)."""
+    from harvester.extract import labels as L
+    from harvester.extract.checks import run_checks
+
+    written = failed = 0
+    for batch in chunks(report_ids, 100):
+        s.execute(delete(CheckRow).where(CheckRow.scope == "report", CheckRow.report_id.in_(batch)))
+        tables: dict[int, dict[str, dict[str, dict[str, Any]]]] = defaultdict(lambda: defaultdict(dict))
+        for c in _merged(s, batch, Cell.table.in_(("table3", "table4"))):
+            value = c.value if c.semantic in ("number", "zero") else None
+            if value is not None and float(value).is_integer():
+                value = int(value)
+            tables[c.report_id][f"{c.table}:{c.row_key}"][c.column_key] = value
+        rows: list[dict[str, Any]] = []
+        for report_id, cells in sorted(tables.items()):
+            t3 = {k.split(":", 1)[1]: v for k, v in cells.items() if k.startswith("table3:")}
+            t4 = {k.split(":", 1)[1]: v for k, v in cells.items() if k.startswith("table4:")}
+            needed3 = ("new_received", "carried_over", "total_processed", "carried_forward")
+            table3 = ({row: {col: cols.get(col) for col in L.TABLE3_COLUMNS} for row, cols in t3.items()}
+                      if all(r in t3 for r in needed3) else None)
+            table4 = {g: {col: cols.get(col) for col in L.TABLE4_COLUMNS} for g, cols in t4.items()} or None
+            for check in run_checks(table3, table4):
+                rows.append(dict(scope="report", report_id=report_id, document_id=None, agency_id=None,
+                                 rule=check.rule, where=check.where, expected=str(check.expected),
+                                 found=str(check.found), ok=bool(check.ok)))
+        insert_ignore(s, CheckRow.__table__, rows)
+        written += len(rows)
+        failed += sum(not r["ok"] for r in rows)
+    return written, failed
 
 
 def _same(a: str | None, b: str | None) -> bool:

@@ -1,9 +1,9 @@
 """link(): documents of one agency and year become one report with a canonical document."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from harvester.db.models import Agency, AgencyAlias, Document, Report, ReportConflict, ReportDocument
+from harvester.db.models import Agency, AgencyAlias, CheckRow, Document, Report, ReportConflict, ReportDocument
 from harvester.link import canonical_rank, link, normalize_agency
 from harvester.store import Store
 
@@ -329,3 +329,21 @@ def test_no_link_statement_carries_one_parameter_per_document(store):
         event.remove(store.engine, "before_cursor_execute", count)
     assert (stats.documents, stats.linked, stats.reports, stats.parents_resolved) == (n, n, 28, n // 3 - 1)  # document 0 points at a page never stored
     assert 0 < max(sizes) <= CHUNK + 2 < n  # a chunk of ids and a constant or two
+
+
+def test_template_arithmetic_is_checked_on_the_reports_merged_numbers(store):
+    body = SEED_000.read_bytes()
+    store.add_document("http://www.linzi.gov.cn/a.html", body)
+    bad = body.replace(NEW_RECEIVED, NEW_RECEIVED.replace(b"\t26\n", b"\t25\n"))
+    store.add_document("http://www.linzi.gov.cn/b.txt", bad)
+    stats = link(store)
+    with store.session() as s:
+        [report_id] = s.scalars(select(Report.id)).all()
+        checks = s.scalars(select(CheckRow).where(CheckRow.scope == "report")).all()
+        doc_failed = s.scalar(select(func.count()).select_from(CheckRow).where(CheckRow.scope == "document",
+                                                                             CheckRow.ok.is_(False)))
+    assert {c.report_id for c in checks} == {report_id} and all(c.document_id is None for c in checks)
+    assert stats.report_checks == len(checks) > 0
+    # the merged numbers come from the consistent reading: its row sums hold, the bad copy's do not
+    assert [c.where for c in checks if not c.ok] == [] and doc_failed >= 1
+    assert {"table3.row_sum", "table3.balance", "table4.row_sum"} <= {c.rule for c in checks}
