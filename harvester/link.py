@@ -470,8 +470,10 @@ def _merged(s: Session, report_ids: list[int], *conditions: Any) -> Iterator[Mer
             select(ReportDocument.report_id, Cell.document_id, Cell.table, Cell.row_key, Cell.column_key,
                    Cell.value_text, Cell.raw_text, Cell.semantic, Cell.id, Cell.value)
             .join(ReportDocument, ReportDocument.document_id == Cell.document_id)
-            .where(ReportDocument.report_id.in_(report_ids), ReportDocument.version == 1, *conditions)
-            .order_by(ReportDocument.report_id, ReportDocument.rank, Cell.id)):
+            # NULL version / rank: linked before revisions existed (until the next link) — a current reading
+            .where(ReportDocument.report_id.in_(report_ids), func.coalesce(ReportDocument.version, 1) == 1,
+                   *conditions)
+            .order_by(ReportDocument.report_id, func.coalesce(ReportDocument.rank, 0), Cell.document_id, Cell.id)):
         key = (r, t, rk, ck)
         have = best.get(key)
         if have is None or (have.value_text is None and v is not None):

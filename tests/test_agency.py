@@ -14,6 +14,12 @@ def test_name_variants_of_one_agency_resolve_to_one_key(printed):
     assert (ident.key, ident.division_code, ident.level) == ("370305:人民政府办公室", "370305", "county")
 
 
+def test_government_office_printed_without_its_place_on_its_portal_is_the_same_office():
+    for printed in ("区政府办公室", "区人民政府办公室", "人民政府办公室"):
+        assert resolve(printed, "370305").key == "370305:人民政府办公室"
+    assert resolve("市场监督管理局", "370305").key == "370305:市场监督管理局"  # 市场 is not 市 + 政府
+
+
 def test_a_department_printed_without_its_place_takes_the_portals_division():
     assert resolve("工业和信息化局", "370305").key == resolve("临淄区工业和信息化局").key == "370305:工业和信息化局"
     assert resolve("工业和信息化局").key == "name:工业和信息化局"  # no portal, no place: filed by name

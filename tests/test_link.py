@@ -347,3 +347,30 @@ def test_template_arithmetic_is_checked_on_the_reports_merged_numbers(store):
     # the merged numbers come from the consistent reading: its row sums hold, the bad copy's do not
     assert [c.where for c in checks if not c.ok] == [] and doc_failed >= 1
     assert {"table3.row_sum", "table3.balance", "table4.row_sum"} <= {c.rule for c in checks}
+
+
+def test_upgrade_from_0003_keeps_agencies_reports_and_their_ids(db_url, data_dir):
+    """Migration 0004 rebuilds `agencies` on SQLite (to drop the UNIQUE on normalized_name) while
+    reports and checks reference it; afterwards the first link adopts the old agency and report."""
+    from sqlalchemy import text
+
+    from harvester.db import session as db_session
+    from harvester.db.session import make_engine, upgrade
+
+    upgrade(db_url, "0003")
+    engine = make_engine(db_url)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO agencies (id, name, normalized_name) VALUES (41, '临淄区人民政府办公室', "
+                       "'临淄区人民政府办公室'), (42, 'x', 'x')"))
+        c.execute(text("UPDATE agencies SET parent_id = 41 WHERE id = 42"))
+        c.execute(text("INSERT INTO reports (id, agency_id, year) VALUES (77, 41, 2023)"))
+        c.execute(text("INSERT INTO checks (scope, agency_id, rule, ok) VALUES ('series', 41, 'r', true)"))
+    engine.dispose()
+    db_session._upgraded.discard(make_engine(db_url).url.render_as_string(hide_password=False))
+    with Store(db_url, data_dir) as store:
+        with store.session() as s:
+            assert s.execute(select(Agency.id, Agency.parent_id).order_by(Agency.id)).all() == [(41, None), (42, 41)]
+            assert s.scalar(select(func.count()).select_from(CheckRow)) == 1
+        store.add_document("file:///000.txt", SEED_000.read_bytes())
+        link(store)
+        assert [tuple(r[:3]) for r in snapshot(store)["reports"]] == [(77, 41, 2023)]
