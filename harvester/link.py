@@ -159,14 +159,14 @@ def _link(s: Session, full: bool) -> LinkStats:
 
     content = sorted(d for d in todo if docs[d].error_kind != FETCH)
     stats.documents = len(content)
-    portals = _portal_context(s, {docs[d].portal_id for d in content} - {None})
+    portals = _portal_context(s, {p for d in content if (p := docs[d].portal_id) is not None})
     identities: dict[int, tuple[Identity, int]] = {}
     for doc_id in content:
         doc = docs[doc_id]
         agency, year = _effective(s, doc, docs)
         if normalize_name(agency) is None or year is None:
             continue
-        code, portal_agency = portals.get(doc.portal_id, (None, None))
+        code, portal_agency = portals.get(doc.portal_id, (None, None)) if doc.portal_id else (None, None)
         identities[doc_id] = (resolve(agency, code, portal_agency), year)
     stats.linked = len(identities)
     stats.unlinked = stats.documents - stats.linked
@@ -185,7 +185,7 @@ def _link(s: Session, full: bool) -> LinkStats:
     stale = sorted(d for d, r in existing.items() if desired.get(d) != r)
     for batch in chunks(stale):
         s.execute(delete(ReportDocument).where(ReportDocument.document_id.in_(batch)))
-    insert_ignore(s, ReportDocument.__table__,
+    insert_ignore(s, ReportDocument,
                   [dict(document_id=d, report_id=r) for d, r in sorted(desired.items()) if existing.get(d) != r])
     touched = set(existing.values()) | set(desired.values())
     agencies = _refresh_reports(s, touched, stats)
@@ -210,8 +210,8 @@ def _children(s: Session, ids: set[int], docs: dict[int, _Doc]) -> set[int]:
         for batch in chunks(sorted(frontier)):
             new.update(s.scalars(select(Document.id).where(Document.parent_document_id.in_(batch))))
         urls = sorted({u for d in frontier if d in docs for u in (docs[d].url, docs[d].final_url) if u})
-        for batch in chunks(urls):
-            new.update(s.scalars(select(Document.id).where(Document.parent_url.in_(batch))))
+        for url_batch in chunks(urls):
+            new.update(s.scalars(select(Document.id).where(Document.parent_url.in_(url_batch))))
         frontier = new - ids - found
         found |= frontier
         _load(s, frontier, docs)
@@ -235,8 +235,7 @@ def _resolve_parents(s: Session, todo: list[_Doc], docs: dict[int, _Doc]) -> int
             doc.parent_id = by_url[doc.parent_url]
             found.append(dict(d=doc.id, p=doc.parent_id))
     if found:
-        table = Document.__table__
-        s.connection().execute(update(table).where(table.c.id == bindparam("d"))
+        s.connection().execute(update(Document).where(Document.id == bindparam("d"))
                                .values(parent_document_id=bindparam("p")), found)
     return len(found)
 
@@ -277,13 +276,14 @@ def _ensure_reports(s: Session, wanted: set[tuple[int, int]]) -> tuple[dict[tupl
 
     ids = known()
     missing = sorted(wanted - set(ids))
-    insert_ignore(s, Report.__table__, [dict(agency_id=a, year=y) for a, y in missing])
+    insert_ignore(s, Report, [dict(agency_id=a, year=y) for a, y in missing])
     return (known() if missing else ids), len(missing)
 
 
 # ---- one report's documents: versions, ranks, canonical, conflicts ---------------------------
 
-def canonical_rank(non_null_cells: int, passed_checks: int, media_type: str | None, doc_id: int) -> tuple:
+def canonical_rank(non_null_cells: int, passed_checks: int, media_type: str | None,
+                   doc_id: int) -> tuple[int, int, int, int]:
     """Sort key within one publication: the smallest is the canonical document."""
     return (-non_null_cells, -passed_checks, 0 if media_type == PDF else 1, doc_id)
 
@@ -292,10 +292,10 @@ def _counts(s: Session, doc_ids: list[int]) -> tuple[dict[int, int], dict[int, i
     cells: dict[int, int] = {}
     passed: dict[int, int] = {}
     for batch in chunks(doc_ids):
-        cells.update(s.execute(select(Cell.document_id, func.count()).where(
-            Cell.document_id.in_(batch), Cell.value_text.is_not(None)).group_by(Cell.document_id)).all())
-        passed.update(s.execute(select(CheckRow.document_id, func.count()).where(
-            CheckRow.document_id.in_(batch), CheckRow.ok.is_(True)).group_by(CheckRow.document_id)).all())
+        cells.update((d, n) for d, n in s.execute(select(Cell.document_id, func.count()).where(
+            Cell.document_id.in_(batch), Cell.value_text.is_not(None)).group_by(Cell.document_id)))
+        passed.update((d, n) for d, n in s.execute(select(CheckRow.document_id, func.count()).where(
+            CheckRow.document_id.in_(batch), CheckRow.ok.is_(True)).group_by(CheckRow.document_id)) if d is not None)
     return cells, passed
 
 
@@ -353,8 +353,7 @@ def _refresh_reports(s: Session, report_ids: set[int], stats: LinkStats) -> set[
         versions[report_id] = {d: v for d, v, _ in order}
         changed += [dict(d=d, v=v, k=k) for d, v, k in order if current[d] != (v, k)]
     if changed:
-        s.connection().execute(update(ReportDocument.__table__)
-                               .where(ReportDocument.__table__.c.document_id == bindparam("d"))
+        s.connection().execute(update(ReportDocument).where(ReportDocument.document_id == bindparam("d"))
                                .values(version=bindparam("v"), rank=bindparam("k")), changed)
     reports = {}
     for batch in chunks(sorted(canonical)):
@@ -386,9 +385,9 @@ def _report_checks(s: Session, report_ids: list[int]) -> tuple[int, int]:
     written = failed = 0
     for batch in chunks(report_ids, 100):
         s.execute(delete(CheckRow).where(CheckRow.scope == "report", CheckRow.report_id.in_(batch)))
-        tables: dict[int, dict[str, dict[str, dict[str, Any]]]] = defaultdict(lambda: defaultdict(dict))
+        tables: dict[int, dict[str, dict[str, float | int | None]]] = defaultdict(lambda: defaultdict(dict))
         for c in _merged(s, batch, Cell.table.in_(("table3", "table4"))):
-            value = c.value if c.semantic in ("number", "zero") else None
+            value: float | int | None = c.value if c.semantic in ("number", "zero") else None
             if value is not None and float(value).is_integer():
                 value = int(value)
             tables[c.report_id][f"{c.table}:{c.row_key}"][c.column_key] = value
@@ -404,7 +403,7 @@ def _report_checks(s: Session, report_ids: list[int]) -> tuple[int, int]:
                 rows.append(dict(scope="report", report_id=report_id, document_id=None, agency_id=None,
                                  rule=check.rule, where=check.where, expected=str(check.expected),
                                  found=str(check.found), ok=bool(check.ok)))
-        insert_ignore(s, CheckRow.__table__, rows)
+        insert_ignore(s, CheckRow, rows)
         written += len(rows)
         failed += sum(not r["ok"] for r in rows)
     return written, failed
@@ -441,7 +440,7 @@ def _record_conflicts(s: Session, members: dict[int, list[int]], versions: dict[
                 rows.append(dict(report_id=report_id, document_id=d, table=t, row_key=rk, column_key=ck,
                                  canonical_value=best.value_text, other_value=v,
                                  kind="revision" if versions[report_id][d] > 1 else "reading"))
-        insert_ignore(s, ReportConflict.__table__, rows)
+        insert_ignore(s, ReportConflict, rows)
         total += len(rows)
     return total
 

@@ -269,7 +269,8 @@ def test_same_url_fetched_again_with_other_bytes_is_the_newer_version(store):
 def test_reading_conflicts_of_one_publication_are_marked_as_readings(store):
     body = SEED_000.read_bytes()
     store.add_document("http://www.linzi.gov.cn/a.html", body)
-    store.add_document("http://www.linzi.gov.cn/a.txt", body.replace(NEW_RECEIVED, NEW_RECEIVED.replace(b"\t26\n", b"\t25\n")))
+    changed = body.replace(NEW_RECEIVED, NEW_RECEIVED.replace(b"\t26\n", b"\t25\n"))
+    store.add_document("http://www.linzi.gov.cn/a.txt", changed)
     link(store)
     with store.session() as s:
         assert set(s.scalars(select(ReportConflict.kind))) == {"reading"}
@@ -327,7 +328,8 @@ def test_no_link_statement_carries_one_parameter_per_document(store):
         stats = link(store)
     finally:
         event.remove(store.engine, "before_cursor_execute", count)
-    assert (stats.documents, stats.linked, stats.reports, stats.parents_resolved) == (n, n, 28, n // 3 - 1)  # document 0 points at a page never stored
+    # document 0 points at a page never stored
+    assert (stats.documents, stats.linked, stats.reports, stats.parents_resolved) == (n, n, 28, n // 3 - 1)
     assert 0 < max(sizes) <= CHUNK + 2 < n  # a chunk of ids and a constant or two
 
 
