@@ -32,8 +32,9 @@ HTML, then lowest id; each (table, row, column) comes from the highest-ranked do
 a value for it (`merged_cells`), so a page with table 2 and a picture with table 3 make one
 complete report.
 
-**Series.** After linking, the series checks of every touched agency are recomputed
-(`harvester.agency.series`). Fetch failures are never linked.
+**Checks.** The template arithmetic is re-run on every touched report's merged numbers
+(``checks.scope = 'report'``), and the series checks of every touched agency are recomputed
+(``scope = 'series'``, `harvester.agency.series`). Fetch failures are never linked.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from harvester.agency import Identity, normalize_name, resolve
@@ -77,7 +78,9 @@ class LinkStats:
     multi_document_reports: int = 0  # among the touched reports
     conflicts: int = 0  # among the touched reports
     parents_resolved: int = 0
-    series_checks: int = 0
+    report_checks: int = 0  # template arithmetic on the touched reports' merged numbers
+    report_checks_failed: int = 0
+    series_checks: int = 0  # over the touched agencies' years
     series_failed: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -156,14 +159,14 @@ def _link(s: Session, full: bool) -> LinkStats:
 
     content = sorted(d for d in todo if docs[d].error_kind != FETCH)
     stats.documents = len(content)
-    portals = _portal_context(s, {docs[d].portal_id for d in content} - {None})
+    portals = _portal_context(s, {p for d in content if (p := docs[d].portal_id) is not None})
     identities: dict[int, tuple[Identity, int]] = {}
     for doc_id in content:
         doc = docs[doc_id]
         agency, year = _effective(s, doc, docs)
         if normalize_name(agency) is None or year is None:
             continue
-        code, portal_agency = portals.get(doc.portal_id, (None, None))
+        code, portal_agency = portals.get(doc.portal_id, (None, None)) if doc.portal_id else (None, None)
         identities[doc_id] = (resolve(agency, code, portal_agency), year)
     stats.linked = len(identities)
     stats.unlinked = stats.documents - stats.linked
@@ -182,7 +185,7 @@ def _link(s: Session, full: bool) -> LinkStats:
     stale = sorted(d for d, r in existing.items() if desired.get(d) != r)
     for batch in chunks(stale):
         s.execute(delete(ReportDocument).where(ReportDocument.document_id.in_(batch)))
-    insert_ignore(s, ReportDocument.__table__,
+    insert_ignore(s, ReportDocument,
                   [dict(document_id=d, report_id=r) for d, r in sorted(desired.items()) if existing.get(d) != r])
     touched = set(existing.values()) | set(desired.values())
     agencies = _refresh_reports(s, touched, stats)
@@ -207,8 +210,8 @@ def _children(s: Session, ids: set[int], docs: dict[int, _Doc]) -> set[int]:
         for batch in chunks(sorted(frontier)):
             new.update(s.scalars(select(Document.id).where(Document.parent_document_id.in_(batch))))
         urls = sorted({u for d in frontier if d in docs for u in (docs[d].url, docs[d].final_url) if u})
-        for batch in chunks(urls):
-            new.update(s.scalars(select(Document.id).where(Document.parent_url.in_(batch))))
+        for url_batch in chunks(urls):
+            new.update(s.scalars(select(Document.id).where(Document.parent_url.in_(url_batch))))
         frontier = new - ids - found
         found |= frontier
         _load(s, frontier, docs)
@@ -218,7 +221,7 @@ def _children(s: Session, ids: set[int], docs: dict[int, _Doc]) -> set[int]:
 def _resolve_parents(s: Session, todo: list[_Doc], docs: dict[int, _Doc]) -> int:
     urls = sorted({d.parent_url for d in todo if d.parent_id is None and d.parent_url})
     by_url: dict[str, int] = {}
-    for batch in chunks(urls):
+    for batch in chunks(urls, CHUNK // 2):  # the list is bound twice (url, final_url)
         for doc_id, url, final_url in s.execute(
                 select(Document.id, Document.url, Document.final_url)
                 .where(or_(Document.url.in_(batch), Document.final_url.in_(batch)),
@@ -226,13 +229,15 @@ def _resolve_parents(s: Session, todo: list[_Doc], docs: dict[int, _Doc]) -> int
             by_url[url] = doc_id  # ascending ids: the latest version of a page wins
             if final_url:
                 by_url.setdefault(final_url, doc_id)
-    resolved = 0
+    found = []
     for doc in todo:
         if doc.parent_id is None and doc.parent_url in by_url and by_url[doc.parent_url] != doc.id:
             doc.parent_id = by_url[doc.parent_url]
-            s.execute(update(Document).where(Document.id == doc.id).values(parent_document_id=doc.parent_id))
-            resolved += 1
-    return resolved
+            found.append(dict(d=doc.id, p=doc.parent_id))
+    if found:
+        s.connection().execute(update(Document).where(Document.id == bindparam("d"))
+                               .values(parent_document_id=bindparam("p")), found)
+    return len(found)
 
 
 def _effective(s: Session, doc: _Doc, docs: dict[int, _Doc]) -> tuple[str | None, int | None]:
@@ -271,13 +276,14 @@ def _ensure_reports(s: Session, wanted: set[tuple[int, int]]) -> tuple[dict[tupl
 
     ids = known()
     missing = sorted(wanted - set(ids))
-    insert_ignore(s, Report.__table__, [dict(agency_id=a, year=y) for a, y in missing])
+    insert_ignore(s, Report, [dict(agency_id=a, year=y) for a, y in missing])
     return (known() if missing else ids), len(missing)
 
 
 # ---- one report's documents: versions, ranks, canonical, conflicts ---------------------------
 
-def canonical_rank(non_null_cells: int, passed_checks: int, media_type: str | None, doc_id: int) -> tuple:
+def canonical_rank(non_null_cells: int, passed_checks: int, media_type: str | None,
+                   doc_id: int) -> tuple[int, int, int, int]:
     """Sort key within one publication: the smallest is the canonical document."""
     return (-non_null_cells, -passed_checks, 0 if media_type == PDF else 1, doc_id)
 
@@ -286,10 +292,10 @@ def _counts(s: Session, doc_ids: list[int]) -> tuple[dict[int, int], dict[int, i
     cells: dict[int, int] = {}
     passed: dict[int, int] = {}
     for batch in chunks(doc_ids):
-        cells.update(s.execute(select(Cell.document_id, func.count()).where(
-            Cell.document_id.in_(batch), Cell.value_text.is_not(None)).group_by(Cell.document_id)).all())
-        passed.update(s.execute(select(CheckRow.document_id, func.count()).where(
-            CheckRow.document_id.in_(batch), CheckRow.ok.is_(True)).group_by(CheckRow.document_id)).all())
+        cells.update((d, n) for d, n in s.execute(select(Cell.document_id, func.count()).where(
+            Cell.document_id.in_(batch), Cell.value_text.is_not(None)).group_by(Cell.document_id)))
+        passed.update((d, n) for d, n in s.execute(select(CheckRow.document_id, func.count()).where(
+            CheckRow.document_id.in_(batch), CheckRow.ok.is_(True)).group_by(CheckRow.document_id)) if d is not None)
     return cells, passed
 
 
@@ -340,13 +346,15 @@ def _refresh_reports(s: Session, report_ids: set[int], stats: LinkStats) -> set[
     cells, passed = _counts(s, all_docs)
     canonical: dict[int, int] = {}
     versions: dict[int, dict[int, int]] = {}
+    changed: list[dict[str, int]] = []
     for report_id, doc_ids in members.items():
         order = order_report([docs[d] for d in doc_ids], cells, passed)
         canonical[report_id] = order[0][0]
         versions[report_id] = {d: v for d, v, _ in order}
-        for d, v, k in order:
-            if current[d] != (v, k):
-                s.execute(update(ReportDocument).where(ReportDocument.document_id == d).values(version=v, rank=k))
+        changed += [dict(d=d, v=v, k=k) for d, v, k in order if current[d] != (v, k)]
+    if changed:
+        s.connection().execute(update(ReportDocument).where(ReportDocument.document_id == bindparam("d"))
+                               .values(version=bindparam("v"), rank=bindparam("k")), changed)
     reports = {}
     for batch in chunks(sorted(canonical)):
         reports.update({i: (c, t) for i, c, t in s.execute(select(Report.id, Report.canonical_document_id,
@@ -364,7 +372,41 @@ def _refresh_reports(s: Session, report_ids: set[int], stats: LinkStats) -> set[
     stats.reports_removed = len(empty)
     stats.multi_document_reports = sum(len(m) > 1 for m in members.values())
     stats.conflicts = _record_conflicts(s, members, versions)
+    stats.report_checks, stats.report_checks_failed = _report_checks(s, sorted(members))
     return set(agencies.values())
+
+
+def _report_checks(s: Session, report_ids: list[int]) -> tuple[int, int]:
+    """The template arithmetic (`harvester.extract.checks.run_checks`, the documents' own rules)
+    on each report's merged numbers: ``checks.scope = 'report'``. Returns (written, failed)."""
+    from harvester.extract import labels as L
+    from harvester.extract.checks import run_checks
+
+    written = failed = 0
+    for batch in chunks(report_ids, 100):
+        s.execute(delete(CheckRow).where(CheckRow.scope == "report", CheckRow.report_id.in_(batch)))
+        tables: dict[int, dict[str, dict[str, float | int | None]]] = defaultdict(lambda: defaultdict(dict))
+        for c in _merged(s, batch, Cell.table.in_(("table3", "table4"))):
+            value: float | int | None = c.value if c.semantic in ("number", "zero") else None
+            if value is not None and float(value).is_integer():
+                value = int(value)
+            tables[c.report_id][f"{c.table}:{c.row_key}"][c.column_key] = value
+        rows: list[dict[str, Any]] = []
+        for report_id, cells in sorted(tables.items()):
+            t3 = {k.split(":", 1)[1]: v for k, v in cells.items() if k.startswith("table3:")}
+            t4 = {k.split(":", 1)[1]: v for k, v in cells.items() if k.startswith("table4:")}
+            needed3 = ("new_received", "carried_over", "total_processed", "carried_forward")
+            table3 = ({row: {col: cols.get(col) for col in L.TABLE3_COLUMNS} for row, cols in t3.items()}
+                      if all(r in t3 for r in needed3) else None)
+            table4 = {g: {col: cols.get(col) for col in L.TABLE4_COLUMNS} for g, cols in t4.items()} or None
+            for check in run_checks(table3, table4):
+                rows.append(dict(scope="report", report_id=report_id, document_id=None, agency_id=None,
+                                 rule=check.rule, where=check.where, expected=str(check.expected),
+                                 found=str(check.found), ok=bool(check.ok)))
+        insert_ignore(s, CheckRow, rows)
+        written += len(rows)
+        failed += sum(not r["ok"] for r in rows)
+    return written, failed
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -398,7 +440,7 @@ def _record_conflicts(s: Session, members: dict[int, list[int]], versions: dict[
                 rows.append(dict(report_id=report_id, document_id=d, table=t, row_key=rk, column_key=ck,
                                  canonical_value=best.value_text, other_value=v,
                                  kind="revision" if versions[report_id][d] > 1 else "reading"))
-        insert_ignore(s, ReportConflict.__table__, rows)
+        insert_ignore(s, ReportConflict, rows)
         total += len(rows)
     return total
 
@@ -427,8 +469,10 @@ def _merged(s: Session, report_ids: list[int], *conditions: Any) -> Iterator[Mer
             select(ReportDocument.report_id, Cell.document_id, Cell.table, Cell.row_key, Cell.column_key,
                    Cell.value_text, Cell.raw_text, Cell.semantic, Cell.id, Cell.value)
             .join(ReportDocument, ReportDocument.document_id == Cell.document_id)
-            .where(ReportDocument.report_id.in_(report_ids), ReportDocument.version == 1, *conditions)
-            .order_by(ReportDocument.report_id, ReportDocument.rank, Cell.id)):
+            # NULL version / rank: linked before revisions existed (until the next link) — a current reading
+            .where(ReportDocument.report_id.in_(report_ids), func.coalesce(ReportDocument.version, 1) == 1,
+                   *conditions)
+            .order_by(ReportDocument.report_id, func.coalesce(ReportDocument.rank, 0), Cell.document_id, Cell.id)):
         key = (r, t, rk, ck)
         have = best.get(key)
         if have is None or (have.value_text is None and v is not None):

@@ -2,6 +2,7 @@
 replayed on 127.0.0.1 through --host-map, then the SQLite database checked with SQLAlchemy."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,7 @@ LAISHAN_DOWNFILE = ("http://www.laishan.gov.cn/module/download/downfile.jsp?file
                     "%E5%BA%9C%E5%8A%9E%E5%85%AC%E5%AE%A42023%E5%B9%B4%E5%BA%A6%E6%94%BF%E5%BA%9C%E4%BF"
                     "%A1%E6%81%AF%E5%85%AC%E5%BC%80%E5%B7%A5%E4%BD%9C%E5%B9%B4%E5%BA%A6%E6%8A%A5%E5%91%8A.pdf")
 
+GOLDENS = Path(__file__).parent / "goldens" / "portals"
 ZIBO_URLS = {"http://www.zibo.gov.cn/gongkai/qxnb/202401/t20240122_2222222.html",
              "http://www.zibo.gov.cn/gongkai/qxnb/202401/W020240122512345678.png"}  # demo only
 EXPECTED_URLS = {LINZI_2023_HTML, LINZI_2023_PDF, LINZI_2023_PDF_ALT, GXJ_2021_HTML, GXJ_2021_DOCX,
@@ -149,9 +151,12 @@ def test_demo_crawls_the_bundled_portals_offline_links_and_exports_csv(tmp_path)
     for agency in ("临淄区人民政府办公室", "临淄区工业和信息化局", "临汾市尧都区人民政府办公室", "烟台市莱山区人民政府办公室"):
         assert agency in out
     # 9 documents of the three portals above + zibo-qxnb's page and its table picture (same 临淄 2023 report)
-    assert "documents: 11 stored, 2 fetch errors" in out
+    # + the two 朝阳区 portals' pages and tjhp's four years (tests/test_identity_portals.py)
+    assert "documents: 17 stored, 2 fetch errors" in out
     export = tmp_path / "data" / "export"
-    assert (export / "reports.csv").read_text(encoding="utf-8").count("\n") == 1 + 4
+    assert (export / "reports.csv").read_text(encoding="utf-8").count("\n") == 1 + 4 + 2 + 4
     engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'harvester.sqlite'}")
-    assert set(docs(engine)) == EXPECTED_URLS | ZIBO_URLS
+    identity = {u for pid in ("bjchy-zfxxgknb", "cccy-ndbg", "tjhp-zfxxgknb")
+                for u in json.loads((GOLDENS / f"{pid}.json").read_text(encoding="utf-8"))["documents"]}
+    assert set(docs(engine)) == EXPECTED_URLS | ZIBO_URLS | identity
     engine.dispose()

@@ -1,9 +1,9 @@
 """link(): documents of one agency and year become one report with a canonical document."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from harvester.db.models import Agency, Document, Report, ReportConflict, ReportDocument
+from harvester.db.models import Agency, AgencyAlias, CheckRow, Document, Report, ReportConflict, ReportDocument
 from harvester.link import canonical_rank, link, normalize_agency
 from harvester.store import Store
 
@@ -165,3 +165,214 @@ def test_same_district_name_in_two_cities_stays_two_agencies_and_the_bare_name_a
     with store.session() as s:
         names = s.execute(select(Agency.name).join(Report, Report.agency_id == Agency.id)).scalars().all()
     assert sorted(names) == ["北京市朝阳区人民政府", "朝阳区人民政府", "长春市朝阳区人民政府"]
+
+
+# ---- incremental linking, stable ids, revisions, concurrency, scale ---------------------------
+
+def _linked_at(store: Store) -> dict[int, object]:
+    with store.session() as s:
+        return dict(s.execute(select(Document.id, Document.linked_at)).all())
+
+
+def test_link_touches_only_the_reports_whose_documents_changed(store, tmp_path):
+    for path in sorted(SEEDS.glob("*.txt")):
+        store.add_document(path.as_uri(), path.read_bytes())
+    link(store)
+    before, snap = _linked_at(store), snapshot(store)
+    p = _seed_as(tmp_path, "临淄区人民政府办公室\n2022年政府信息公开工作年度报告", 2022, "2022.txt")
+    new = store.add_document(p.as_uri(), p.read_bytes()).document_id
+    stats = link(store)
+    assert (stats.documents, stats.reports_touched, stats.reports_created, stats.reports) == (1, 1, 1, 6)
+    after = _linked_at(store)
+    assert {d: t for d, t in after.items() if d != new} == before  # nothing else was looked at
+    assert snapshot(store)["reports"][:5] == snap["reports"]
+    again = link(store)
+    assert (again.documents, again.reports_touched) == (0, 0)
+    assert store.reextract([new]) == 1
+    assert link(store).documents == 1  # re-extracted: linked again
+
+
+def test_report_id_survives_a_longer_name_variant_arriving_later(store, tmp_path):
+    short = _seed_as(tmp_path, "临淄区人民政府办公室\n2023年政府信息公开工作年度报告", 2023, "a.txt")
+    store.add_document(short.as_uri(), short.read_bytes())
+    link(store)
+    [(report_id, agency_id, *_)] = snapshot(store)["reports"]
+    full = _seed_as(tmp_path, "山东省淄博市临淄区人民政府办公室\n2023年政府信息公开工作年度报告", 2023, "b.txt")
+    store.add_document("http://www.zibo.gov.cn/b.txt", full.read_bytes())
+    link(store)
+    [(report_id2, agency_id2, *_)] = snapshot(store)["reports"]
+    assert (report_id2, agency_id2) == (report_id, agency_id)
+    with store.session() as s:
+        agency = s.get(Agency, agency_id)
+        aliases = sorted(s.scalars(select(AgencyAlias.name).where(AgencyAlias.agency_id == agency_id)))
+    assert (agency.name, agency.identity_key) == ("山东省淄博市临淄区人民政府办公室", "370305:人民政府办公室")
+    assert aliases == ["临淄区人民政府办公室", "山东省淄博市临淄区人民政府办公室"]
+    assert link(store, full=True).reports_created == 0 and snapshot(store)["reports"][0][:2] == (report_id, agency_id)
+
+
+def test_agency_created_before_identity_keys_keeps_its_id(store):
+    with store.session() as s, s.begin():
+        legacy = Agency(name="临淄区人民政府办公室", normalized_name="临淄区人民政府办公室")
+        s.add(legacy)
+        s.flush()
+        report = Report(agency_id=legacy.id, year=2023)
+        s.add(report)
+        s.flush()
+        ids = (legacy.id, report.id)
+    store.add_document("file:///000.txt", SEED_000.read_bytes())
+    link(store)
+    [(report_id, agency_id, *_)] = snapshot(store)["reports"]
+    assert (agency_id, report_id) == ids
+
+
+DATED = "\n{}年{}月{}日\n"
+
+
+def test_republished_report_with_changed_numbers_exports_the_newest_and_keeps_the_old(store):
+    body = SEED_000.read_bytes()
+    old = store.add_document("http://www.linzi.gov.cn/2024/a.txt",
+                             body + DATED.format(2024, 1, 18).encode()).document_id
+    link(store)
+    [(report_id, *_)] = snapshot(store)["reports"]
+    corrected = body.replace(NEW_RECEIVED, NEW_RECEIVED.replace(b"\t26\n", b"\t25\n"))
+    new = store.add_document("http://www.linzi.gov.cn/2024/b.txt",
+                             corrected + DATED.format(2024, 3, 1).encode()).document_id
+    stats = link(store)
+    assert stats.reports_created == 0
+    with store.session() as s:
+        members = s.execute(select(ReportDocument.document_id, ReportDocument.version, ReportDocument.rank)
+                            .order_by(ReportDocument.rank)).all()
+        assert [tuple(m) for m in members] == [(new, 1, 0), (old, 2, 1)]
+        assert s.get(Report, report_id).canonical_document_id == new  # fewer passed checks, but newer
+        from harvester.link import iter_merged_cells
+        merged = {(c.table, c.row_key, c.column_key): c.value_text for c in iter_merged_cells(s, [report_id])}
+        assert merged[("table3", "new_received", "natural_person")] == "25"
+        conflicts = s.execute(select(ReportConflict.document_id, ReportConflict.row_key, ReportConflict.column_key,
+                                     ReportConflict.canonical_value, ReportConflict.other_value,
+                                     ReportConflict.kind)).all()
+    assert [tuple(c) for c in conflicts] == [(old, "new_received", "natural_person", "25", "26", "revision")]
+
+
+def test_same_url_fetched_again_with_other_bytes_is_the_newer_version(store):
+    body = SEED_000.read_bytes()
+    url = "http://www.linzi.gov.cn/art/2024/1/18/art_1.html"
+    old = store.add_document(url, body).document_id
+    link(store)
+    new = store.add_document(url, body.replace(NEW_RECEIVED, NEW_RECEIVED.replace(b"\t26\n", b"\t25\n"))).document_id
+    link(store)
+    with store.session() as s:
+        versions = dict(s.execute(select(ReportDocument.document_id, ReportDocument.version)).all())
+        kinds = set(s.scalars(select(ReportConflict.kind)))
+    assert versions == {new: 1, old: 2} and kinds == {"revision"}
+
+
+def test_reading_conflicts_of_one_publication_are_marked_as_readings(store):
+    body = SEED_000.read_bytes()
+    store.add_document("http://www.linzi.gov.cn/a.html", body)
+    changed = body.replace(NEW_RECEIVED, NEW_RECEIVED.replace(b"\t26\n", b"\t25\n"))
+    store.add_document("http://www.linzi.gov.cn/a.txt", changed)
+    link(store)
+    with store.session() as s:
+        assert set(s.scalars(select(ReportConflict.kind))) == {"reading"}
+        assert set(s.scalars(select(ReportDocument.version))) == {1}
+
+
+def test_concurrent_link_processes_never_fail_on_a_unique_constraint(db_url, data_dir, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with Store(db_url, data_dir) as store:
+        for i, path in enumerate(sorted(SEEDS.glob("*.txt"))):
+            for copy in range(4):
+                store.add_document(f"http://example.gov.cn/{copy}/{path.name}", path.read_bytes())
+        for year in (2019, 2020, 2021, 2022):
+            p = _seed_as(tmp_path, f"淄博市临淄区人民政府办公室\n{year}年政府信息公开工作年度报告", year, f"{year}.txt")
+            store.add_document(p.as_uri(), p.read_bytes())
+    harvester = Path(sys.executable).with_name("harvester")
+    cmd = [str(harvester), "link", "--db", db_url, "--data-dir", str(data_dir)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=240) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [e[-2000:] for _, e in outs]
+    with Store(db_url, data_dir) as store:
+        snap = snapshot(store)
+        assert len(snap["reports"]) == 9 and len(snap["members"]) == 24
+        assert link(store).documents == 0
+
+
+def test_no_link_statement_carries_one_parameter_per_document(store):
+    """PostgreSQL refuses more than 65,535 parameters in one statement: every id list is chunked,
+    so the largest statement of a link does not grow with the number of documents."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import event, insert
+
+    from harvester.agency.store import CHUNK
+
+    n = 3 * CHUNK
+    now = datetime.now(timezone.utc)
+    with store.session() as s, s.begin():
+        s.execute(insert(Document), [
+            dict(url=f"http://example.gov.cn/{i}.html", sha256=f"{i:064x}", fetched_at=now, extracted_at=now,
+                 agency_name="临淄区人民政府办公室" if i % 2 else "淄博市临淄区工业和信息化局",
+                 year=2010 + (i // 2) % 14, media_type="text/html",
+                 parent_url=f"http://example.gov.cn/{i - 1}.html" if i % 3 == 0 else None) for i in range(n)])
+    sizes: list[int] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        rows = parameters if executemany else [parameters]
+        sizes.append(max((len(r) for r in rows), default=0))
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        stats = link(store)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    # document 0 points at a page never stored
+    assert (stats.documents, stats.linked, stats.reports, stats.parents_resolved) == (n, n, 28, n // 3 - 1)
+    assert 0 < max(sizes) <= CHUNK + 2 < n  # a chunk of ids and a constant or two
+
+
+def test_template_arithmetic_is_checked_on_the_reports_merged_numbers(store):
+    body = SEED_000.read_bytes()
+    store.add_document("http://www.linzi.gov.cn/a.html", body)
+    bad = body.replace(NEW_RECEIVED, NEW_RECEIVED.replace(b"\t26\n", b"\t25\n"))
+    store.add_document("http://www.linzi.gov.cn/b.txt", bad)
+    stats = link(store)
+    with store.session() as s:
+        [report_id] = s.scalars(select(Report.id)).all()
+        checks = s.scalars(select(CheckRow).where(CheckRow.scope == "report")).all()
+        doc_failed = s.scalar(select(func.count()).select_from(CheckRow).where(CheckRow.scope == "document",
+                                                                             CheckRow.ok.is_(False)))
+    assert {c.report_id for c in checks} == {report_id} and all(c.document_id is None for c in checks)
+    assert stats.report_checks == len(checks) > 0
+    # the merged numbers come from the consistent reading: its row sums hold, the bad copy's do not
+    assert [c.where for c in checks if not c.ok] == [] and doc_failed >= 1
+    assert {"table3.row_sum", "table3.balance", "table4.row_sum"} <= {c.rule for c in checks}
+
+
+def test_upgrade_from_0003_keeps_agencies_reports_and_their_ids(db_url, data_dir):
+    """Migration 0004 rebuilds `agencies` on SQLite (to drop the UNIQUE on normalized_name) while
+    reports and checks reference it; afterwards the first link adopts the old agency and report."""
+    from sqlalchemy import text
+
+    from harvester.db import session as db_session
+    from harvester.db.session import make_engine, upgrade
+
+    upgrade(db_url, "0003")
+    engine = make_engine(db_url)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO agencies (id, name, normalized_name) VALUES (41, '临淄区人民政府办公室', "
+                       "'临淄区人民政府办公室'), (42, 'x', 'x')"))
+        c.execute(text("UPDATE agencies SET parent_id = 41 WHERE id = 42"))
+        c.execute(text("INSERT INTO reports (id, agency_id, year) VALUES (77, 41, 2023)"))
+        c.execute(text("INSERT INTO checks (scope, agency_id, rule, ok) VALUES ('series', 41, 'r', true)"))
+    engine.dispose()
+    db_session._upgraded.discard(make_engine(db_url).url.render_as_string(hide_password=False))
+    with Store(db_url, data_dir) as store:
+        with store.session() as s:
+            assert s.execute(select(Agency.id, Agency.parent_id).order_by(Agency.id)).all() == [(41, None), (42, 41)]
+            assert s.scalar(select(func.count()).select_from(CheckRow)) == 1
+        store.add_document("file:///000.txt", SEED_000.read_bytes())
+        link(store)
+        assert [tuple(r[:3]) for r in snapshot(store)["reports"]] == [(77, 41, 2023)]

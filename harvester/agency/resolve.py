@@ -12,7 +12,8 @@ GOVERNMENT = "人民政府"
 _SPACE = re.compile(r"\s+")
 #: department spellings that mean the same organ, as (pattern, replacement) applied in order
 _DEPARTMENT_FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^(?:政府|人民政府)"), GOVERNMENT),  # 临淄区政府办公室 = 临淄区人民政府办公室
+    # 临淄区政府办公室 = 临淄区人民政府办公室; on its own portal 区政府办公室 / 区人民政府办公室 too
+    (re.compile(r"^(?:区|县|市|旗|省|自治区|自治州|自治县)?(?:人民)?政府"), GOVERNMENT),
     (re.compile(r"^$"), GOVERNMENT),  # a bare division (临淄区) speaks for its government
 )
 

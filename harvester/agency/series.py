@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_, select, and_
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from harvester.agency.store import chunks, insert_ignore
@@ -109,7 +109,7 @@ def refresh_series(s: Session, agency_ids: set[int]) -> tuple[int, int]:
         values = _values(s, sorted(r for ys in series.values() for r, _ in ys.values()))
         rows = [dict(scope="series", agency_id=a, document_id=None, report_id=None, **row)
                 for a in sorted(series) for row in series_checks(series[a], values)]
-        insert_ignore(s, CheckRow.__table__, rows)
+        insert_ignore(s, CheckRow, rows)
         written += len(rows)
         failed += sum(not r["ok"] for r in rows)
     return written, failed

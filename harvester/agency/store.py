@@ -10,7 +10,7 @@ normalized name is printed again is adopted by the identity it resolves to.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
@@ -35,16 +35,18 @@ def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield batch
 
 
-def insert_ignore(s: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows, skipping those that hit a unique constraint (PostgreSQL and SQLite)."""
+def insert_ignore(s: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows into `model`'s table, skipping those that hit a unique constraint
+    (``ON CONFLICT DO NOTHING``, PostgreSQL and SQLite)."""
     if not rows:
         return
-    if s.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    table = cast(Table, model.__table__)
+    stmt = (postgresql.insert(table).on_conflict_do_nothing() if s.get_bind().dialect.name == "postgresql"
+            else sqlite.insert(table).on_conflict_do_nothing())
     for batch in chunks(rows, 200):
-        s.execute(insert(table).on_conflict_do_nothing(), batch)
+        s.execute(stmt, list(batch))
 
 
 def _parent_key(identity_key: str) -> str | None:
@@ -82,7 +84,7 @@ def ensure_agencies(s: Session, identities: Iterable[Identity]) -> dict[str, int
     ids = _ids(s, keys)
     _adopt_legacy(s, {k: names[k] for k in keys - set(ids) if k in names}, ids)
     missing = sorted(keys - set(ids))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key in missing:
         if key in printed:
             ident = printed[key]
@@ -90,21 +92,22 @@ def ensure_agencies(s: Session, identities: Iterable[Identity]) -> dict[str, int
                              division_code=ident.division_code, level=ident.level))
         else:
             rows.append(dict(identity_key=key, **_built(key)))
-    insert_ignore(s, Agency.__table__, rows)
+    insert_ignore(s, Agency, rows)
     ids.update(_ids(s, set(missing)))
     _update_agencies(s, printed, ids)
     aliases = [dict(agency_id=ids[k], name=n, normalized=n, source="document")
                for k, ns in names.items() for n in sorted(ns)]
     aliases += [dict(agency_id=ids[r["identity_key"]], name=r["name"], normalized=r["normalized_name"],
                      source="division") for r in rows if r["identity_key"] not in printed]
-    insert_ignore(s, AgencyAlias.__table__, aliases)
+    insert_ignore(s, AgencyAlias, aliases)
     return ids
 
 
 def _ids(s: Session, keys: set[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for batch in chunks(sorted(keys)):
-        out.update(s.execute(select(Agency.identity_key, Agency.id).where(Agency.identity_key.in_(batch))).all())
+        out.update((k, i) for k, i in s.execute(select(Agency.identity_key, Agency.id)
+                                                  .where(Agency.identity_key.in_(batch))) if k is not None)
     return out
 
 
@@ -158,7 +161,7 @@ def record_ambiguities(s: Session, found: dict[int, tuple[Identity, int, str | N
                  candidate_codes=";".join(ident.candidates),
                  candidate_names=";".join(data.describe(c) for c in ident.candidates))
             for d, (ident, agency_id, portal) in sorted(found.items())]
-    insert_ignore(s, AgencyAmbiguity.__table__, rows)
+    insert_ignore(s, AgencyAmbiguity, rows)
 
 
 __all__ = ["CHUNK", "chunks", "ensure_agencies", "insert_ignore", "normalize_name", "record_ambiguities"]

@@ -9,7 +9,7 @@ import hashlib
 from importlib import import_module
 from typing import Callable
 
-from harvester.errors import EmptyDocument, ExtractError, TooLarge, UnsupportedFormat
+from harvester.errors import EmptyDocument, ExtractError, NotAReport, TooLarge, UnsupportedFormat
 from harvester.extract import sniff as _sniff
 from harvester.extract.layout import Layout
 from harvester.extract.record import ExtractionError, ReportRecord
@@ -64,6 +64,8 @@ def extract(data: bytes, source: str = "<bytes>", media_type: str | None = None,
             raise EmptyDocument("the document is empty")
         if len(data) > settings.max_bytes:
             raise TooLarge(f"{len(data)} bytes is over the {settings.max_bytes}-byte limit")
+        if record.media_type == _sniff.SOURCE:
+            raise NotAReport("program source code, not a report")
         front_end = _front_end(record.media_type)
         layout = front_end(data, settings) if record.media_type in _TAKES_SETTINGS else front_end(data)
         interpret(layout, record)

@@ -96,7 +96,8 @@ def placements(k: int, n: int) -> list[tuple[int, ...]]:
 
 
 def solve(rows: dict[Hashable, list[tuple]], equations: Iterable, locate: Callable[[Ref], tuple[Hashable, int] | None],
-          value_of: Callable[[object], object] = lambda v: v) -> tuple[dict[Hashable, list[tuple]], bool]:
+          value_of: Callable[[object], object] = lambda v: v, strict: frozenset = frozenset()
+          ) -> tuple[dict[Hashable, list[tuple]], bool]:
     """Keep, per row, the readings that take part in at least one choice of readings (one per row)
     under which every equation holds: the whole document at once.
 
@@ -111,12 +112,19 @@ def solve(rows: dict[Hashable, list[tuple]], equations: Iterable, locate: Callab
         refs = [locate(r) for r in eq.lhs + eq.rhs]
         if all(r is not None and r[0] in live for r in refs):
             usable.append((eq, refs))
-    # row-local equations first: they prune a row's own readings (kept whole if none fits)
-    for key in live:
+    # row-local equations first: they prune a row's own readings. A reconstructed row (`strict`:
+    # glued digits, cells lost or added) must satisfy the template's own rules on it — if none of its
+    # readings does, the reconstruction cannot be trusted and it keeps none; a row printed cell by cell
+    # keeps its numbers even where they break the arithmetic (that is a failed check, not a misreading).
+    for key in list(live):
         local = [(eq, refs) for eq, refs in usable if {r[0] for r in refs} == {key}]
-        if local:
-            fit = [c for c in live[key] if all(_holds(eq, refs, {key: c}, value_of) for eq, refs in local)]
-            live[key] = fit or live[key]
+        for narrative in (False, True):
+            mine = [(eq, refs) for eq, refs in local if eq.rule.startswith("narrative.") == narrative]
+            if mine:
+                fit = [c for c in live[key] if all(_holds(eq, refs, {key: c}, value_of) for eq, refs in mine)]
+                live[key] = fit if (fit or (key in strict and not narrative)) else live[key]
+    live = {k: v for k, v in live.items() if v}
+    usable = [(eq, refs) for eq, refs in usable if all(r[0] in live for r in refs)]
     shared = [(eq, refs) for eq, refs in usable if len({r[0] for r in refs}) > 1]
     settled = True
     for component in _components(live, shared):

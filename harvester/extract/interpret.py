@@ -23,7 +23,7 @@ from harvester.extract.checks import (TABLE4_FLAT, UNKNOWN, equations, narrative
 from harvester.extract.glued import glued_text, placements, readings, solve
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.level import agency_level
-from harvester.extract.match import best_match
+from harvester.extract.match import best_match, similarity
 from harvester.extract.metadata import read_metadata
 from harvester.extract.narrative import Statement, statements
 from harvester.extract.record import CellValue, Check, ReportRecord
@@ -54,6 +54,8 @@ class _Scan:
     t4_armed: bool = False
     t4_group: str | None = None  # the table-4 group a header last named (for groups printed apart)
     t4_groups: dict[str, list[Cell]] = field(default_factory=dict)
+    t3_last: str | None = None  # the last table-3 row read (the template's order says what comes next)
+    t3_unmatched: list[str] = field(default_factory=list)  # printed labels of table-3 rows no key fits
 
 
 def interpret(layout: Layout, record: ReportRecord) -> None:
@@ -81,6 +83,8 @@ def interpret(layout: Layout, record: ReportRecord) -> None:
     cells: list[CellValue] = []
     stated = statements(layout.text, template)
     _tables(scan, template, stated, record, cells, notes)
+    notes += [Check(rule="table3.unmatched_label", where=label, expected=None, found=None, ok=False)
+              for label in scan.t3_unmatched]
     record.cells = cells + _undetermined(record, cells)
     record.blank_cells = [f"{c.table}.{c.row}.{c.column}" for c in cells if c.semantic == "blank"]
     record.checks = notes + run_checks(record) + narrative_checks(record, stated)
@@ -140,11 +144,20 @@ def _consume(scan: _Scan, labels: list[Cell], values: list[Cell]) -> None:
         return
     if not labels:
         return
-    key = _match_t3(labels, scan.group)
+    # 3.其他 belongs to （六）其他处理: also when a text layer emitted it after the group was left
+    other_open = scan.group == "other" or (_in_table3(scan) and "other.other" not in scan.t3
+                                            and any(k in scan.t3 for k in ("other.no_correction", "other.no_fee")))
+    key, score = _match_t3(labels, "other" if other_open else scan.group,
+                           _expected_next(scan) if _in_table3(scan) else ())
     if key is not None:
         scan.group = key.split(".")[0] if "." in key else None
-        if len(values) >= len(L.TABLE3_COLUMNS) - 2 or _glued(values, len(L.TABLE3_COLUMNS)):
+        if len(values) >= len(L.TABLE3_COLUMNS) - 2 or _glued(values, len(L.TABLE3_COLUMNS)) or score >= 0.99:
             _keep(scan.t3, key, values)
+            scan.t3_last = key
+        return
+    if _in_table3(scan) and not _all_blank(values) and (
+            len(values) >= len(L.TABLE3_COLUMNS) - 2 or _glued(values, len(L.TABLE3_COLUMNS))):
+        scan.t3_unmatched.append("".join(c.text for c in labels[-2:]))  # a table-3 row no template label fits
         return
     key = _match_t2(labels[-1].text)
     if key is not None:
@@ -172,24 +185,64 @@ def _all_blank(values: list[Cell]) -> bool:
     return all(_read(c, "", "", None).semantic == "blank" for c in values)
 
 
-def _match_t3(labels: list[Cell], group: str | None) -> str | None:
-    """The table-3 row key printed by the end of this label run, in the context of `group`."""
+#: Table 3's rows in printed order over both templates (2019's undivided 其他处理 after 不予处理).
+_T3_ORDER = tuple(dict.fromkeys(L.TABLE3_ROWS["2021"][:L.TABLE3_ROWS["2021"].index("other.no_correction")]
+                                + ("other",) + L.TABLE3_ROWS["2021"][L.TABLE3_ROWS["2021"].index("other.no_correction"):]))
+#: Similarity at which the row the template expects next is taken for a damaged label.
+ORDER_THRESHOLD = 0.5
+
+
+def _in_table3(scan: _Scan) -> bool:
+    return bool(scan.t3) and not scan.t4_armed and scan.t4 is None
+
+
+def _expected_next(scan: _Scan) -> tuple[str, ...]:
+    """The next two rows the template prints after the last table-3 row read, not yet seen."""
+    start = _T3_ORDER.index(scan.t3_last) + 1 if scan.t3_last in _T3_ORDER else 0
+    nxt = [k for k in _T3_ORDER[start:] if k not in scan.t3]
+    return tuple(nxt[:3] if nxt and nxt[0] == "other" else nxt[:2])  # 其他处理: undivided or its first item
+
+
+def _label_of(key: str) -> tuple[str, ...]:
+    return L.TABLE3_TOP.get(key) or L.TABLE3_ITEMS.get(key) or _GROUP_LABELS[key]
+
+
+def _match_t3(labels: list[Cell], group: str | None, expected: tuple[str, ...] = ()) -> tuple[str | None, float]:
+    """The table-3 row key printed by the end of this label run, in the context of `group`.
+
+    A label with characters dropped or swapped is matched by similarity; where the match is not
+    exact, the row the template prints next (`expected`) wins over a slightly better-scoring other
+    row, and is taken at a lower similarity (`ORDER_THRESHOLD`) when nothing else fits."""
     last = labels[-1].text
     if group == "other" and best_match(last, {"other": _GROUP_LABELS["other"]})[1] >= 0.99:
-        return "other"  # （六）其他处理 printed as one undivided row
+        return "other", 1.0  # （六）其他处理 printed as one undivided row
     # Item labels are distinct across groups, so they match even when the group cell was not seen
     # (OCR places a tall merged group cell in its middle row); only 3.其他 needs its group.
     allowed: dict[str, tuple[str, ...]] = dict(L.TABLE3_TOP)
     allowed.update({k: v for k, v in L.TABLE3_ITEMS.items() if k != "other.other" or group == "other"})
     best_key, best = None, 0.0
-    for take in (1, 2, 3):
-        if take > len(labels):
-            break
-        text = "".join(c.text for c in labels[-take:])
+    texts = ["".join(c.text for c in labels[-take:]) for take in (1, 2, 3) if take <= len(labels)]
+    for take, text in enumerate(texts, 1):
         key, score = best_match(text, allowed)
+        if take > 1 and key is not None:
+            # a label broken over cells: the last cell must be part of it, not a different row's label
+            # printed after an earlier one ("7.属于行政执法案卷" + "1、本机关不掌握…")
+            before = "".join(c.text for c in labels[-take:-1])
+            if max(similarity(before, label) for label in allowed[key]) >= score - 1e-9:
+                continue
         if key is not None and score > best + 1e-9:
             best_key, best = key, score
-    return best_key
+    if best >= 0.99 or not expected:
+        return best_key, best
+    order_key, order = None, 0.0
+    for key in expected:
+        for text in texts:
+            score = max(similarity(text, label) for label in _label_of(key))
+            if score > order:
+                order_key, order = key, score
+    if order_key is not None and order >= max(ORDER_THRESHOLD, best - 0.1):
+        return order_key, order
+    return best_key, best
 
 
 def _kind(template: str | None, meta) -> str | None:
@@ -333,7 +386,7 @@ def _decide(rows: dict[tuple[str, str], _Row], shape: dict[str, dict[str, tuple[
         return None
 
     options = {k: [r.numbers(x) for x in r.readings] for k, r in rows.items()}
-    survivors, _settled = solve(options, eqs, locate)
+    survivors, _settled = solve(options, eqs, locate, strict=frozenset(k for k, r in rows.items() if r.kind != "printed"))
     out: dict[tuple[str, str], dict] = {}
     for k, r in rows.items():
         kept = set(survivors.get(k, []))

@@ -126,3 +126,28 @@ TABLE4_GROUP_LABELS = {"review": "行政复议", "litigation_direct": "行政诉
 BLANK_MARKS = {"", "/", "／", "\\", "—", "——", "－", "-", "--", "–", "无", "空", "×"}
 #: Units that may follow a number inside a cell.
 UNITS = ("万元", "元", "件", "个", "项", "条", "次", "人次", "%")
+
+
+# ---- derived vocabularies (front-ends use these instead of restating labels) ----
+
+#: Header cells of the standard tables that are not row or column labels.
+HEADER_WORDS = ("第二十条", "信息内容", "申请人情况")
+
+
+def _all_row_labels() -> tuple[str, ...]:
+    out: list[str] = [label for tpl in TABLE2.values() for labels, _cols in tpl.values() for label in labels]
+    out += [label for labels in TABLE3_TOP.values() for label in labels]
+    out += [label for labels in TABLE3_ITEMS.values() for label in labels]
+    out += list(TABLE3_GROUPS.values())
+    return tuple(dict.fromkeys(out))
+
+
+#: Every printed row label of tables 2 and 3 (both templates), group labels included.
+ROW_LABELS: tuple[str, ...] = _all_row_labels()
+#: Labels a row of values follows directly in glued text: the row labels and table 4's column labels.
+VALUE_LABELS: tuple[str, ...] = tuple(dict.fromkeys(ROW_LABELS + tuple(COLUMN_LABELS["table4"].values())))
+#: Words only the standard tables print (a page holding one is worth looking for tables on).
+TABLE_WORDS: tuple[str, ...] = tuple(dict.fromkeys(
+    HEADER_WORDS + tuple(m for markers in TEMPLATE_MARKERS.values() for m in markers)
+    + tuple(labels[0] for labels in TABLE3_TOP.values()) + tuple(TABLE3_GROUPS.values())
+    + TABLE4_ANCHORS + tuple(COLUMN_LABELS["table4"].values()) + ("行政诉讼", "自然人")))

@@ -103,6 +103,10 @@ _ORGAN = re.compile(r"^[\u4e00-\u9fff（）()]{2,28}(?:人民政府|办公室|�
                     r"街道办事处|管理委员会|院|署|政府)$")
 
 
+#: What an agency's name is made of: Chinese characters, brackets, a middle dot, digits.
+_AGENCY_CHARS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff（）()〔〕·0-9０-９、]+")
+
+
 def _signature(lines: list[str]) -> str | None:
     """The agency signing the report on one of its last lines (a title without the agency's name)."""
     for line in reversed(lines[-6:]):
@@ -125,4 +129,6 @@ def _agency_year(title: str) -> tuple[str | None, int | None]:
         agency = after[:cut.start()] if cut else None
     if agency:
         agency = _AGENCY_TAIL.sub("", agency.strip("：: "))
+    if agency and not _AGENCY_CHARS.fullmatch(re.sub(r"\s+", "", agency)):
+        agency = None  # `assert"`, `TITLE="…`: a string in source code, not an agency's name
     return agency or None, year

@@ -18,7 +18,7 @@ from io import BytesIO
 
 import numpy as np
 
-from harvester.errors import ConverterMissing, CorruptDocument, EmptyDocument
+from harvester.errors import ConverterMissing, CorruptDocument, NotAReport
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.settings import DEFAULT, ExtractSettings
 from harvester.extract.text import _join
@@ -193,5 +193,5 @@ def parse_image(data: bytes, settings: ExtractSettings = DEFAULT) -> Layout:
     rows = page_rows(image, 1, settings)
     text = "\n".join(" ".join(c.text for c in row if c.text) for row in rows)
     if not text.strip():
-        raise EmptyDocument("OCR found no text in the image")
+        raise NotAReport("OCR found no text in the image: a photo or drawing, not a report")
     return Layout(text=text, rows=rows, pages=1)

@@ -17,16 +17,14 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from harvester.errors import CorruptDocument, EmptyDocument, EncryptedDocument, TooLarge
+from harvester.extract import labels as L
 from harvester.extract.html import collapse
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.settings import DEFAULT, ExtractSettings
 from harvester.extract.text import split_spaced
 
 #: Words that only the standard tables print; a page holding any of them gets table finding.
-TABLE_MARKERS: tuple[str, ...] = (
-    "第二十条", "信息内容", "申请人情况", "本年新收", "行政复议", "结果维持", "予以公开", "总计",
-    "本年制发", "现行有效", "自然人", "不予公开", "行政诉讼",
-)
+TABLE_MARKERS: tuple[str, ...] = L.TABLE_WORDS
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
 
 _SPACE = re.compile(r"\s+")

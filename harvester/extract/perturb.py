@@ -28,6 +28,7 @@ from typing import Callable
 from harvester.extract import labels as L
 from harvester.extract.cells import norm_label, read_value
 from harvester.extract.layout import Layout
+from harvester.extract.match import best_match
 
 Rows = list[list[str]]
 FORMATS = ("tsv", "html", "glued", "pdftext")
@@ -86,8 +87,6 @@ def table3_span(rows: Rows) -> tuple[int, int] | None:
 
 
 def _t3_key(row: list[str]) -> str | None:
-    from harvester.extract.match import best_match
-
     i = label_index(row)
     if i is None:
         return None
@@ -269,7 +268,21 @@ def apply(layout_rows: Rows, scenario: Scenario, seed: int, salt: str = "") -> M
 
 
 def rows_of(layout: Layout) -> Rows:
-    return [[c.text for c in row] for row in layout.rows]
+    """The layout's rows of cell texts. A stream without row ends (a dump with one cell per line) is
+    cut into rows the way a table prints them: a new row where a label follows a value."""
+    if layout.rows_reliable:
+        return [[c.text for c in row] for row in layout.rows]
+    rows: Rows = []
+    for row in layout.rows:
+        current: list[str] = []
+        for c in row:
+            if current and not is_value(c.text) and is_value(current[-1]):
+                rows.append(current)
+                current = []
+            current.append(c.text)
+        if current:
+            rows.append(current)
+    return rows
 
 
 # ---------------------------------------------------------------- rendering

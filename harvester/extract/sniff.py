@@ -1,6 +1,7 @@
 """Recognise a document's format from its bytes (the file name is only a hint)."""
 from __future__ import annotations
 
+import re
 import zipfile
 from io import BytesIO
 
@@ -16,6 +17,7 @@ PNG = "image/png"
 JPEG = "image/jpeg"
 GIF = "image/gif"
 BINARY = "application/octet-stream"
+SOURCE = "text/x-source"  # program source code: never a report, whatever strings it holds
 
 _MAGIC: list[tuple[bytes, str]] = [
     (b"%PDF-", PDF),
@@ -35,6 +37,8 @@ def sniff(data: bytes, name: str | None = None) -> str:
     for magic, media in _MAGIC:
         if stripped.startswith(magic) or head.startswith(magic):
             return media
+    if not stripped.startswith(b"<") and _looks_textual(data[:4096]) and looks_like_code(data[:16384], name):
+        return SOURCE
     if b"%PDF-" in head:  # some servers prepend junk before the header
         return PDF
     if head.startswith(b"PK\x03\x04"):
@@ -45,6 +49,27 @@ def sniff(data: bytes, name: str | None = None) -> str:
     if _looks_textual(data[:4096]):
         return TEXT
     return BINARY
+
+
+#: File name endings of program source and configuration (a hint; the content decides too).
+CODE_SUFFIXES = (".py", ".pyi", ".js", ".ts", ".java", ".c", ".h", ".cpp", ".go", ".rs", ".rb", ".php", ".sh",
+                 ".toml", ".cfg", ".ini", ".yaml", ".yml", ".json", ".sql", ".css", ".lock")
+_CODE_LINE = re.compile(
+    r"^\s*(?:def |class |import |from [\w.]+ import |return\b|assert\b|raise\b|elif\b|else:|try:|except\b|"
+    r"finally:|with .*:$|for .* in .*:$|if .*:$|while .*:$|@\w|#!|//|/\*|\*/|function\b|const |let |var |"
+    r"public |private |#include|package |[}\])]+[,;]?$|.*[;{]$|[\w.\[\]\"']+\s*[-+*/]?=\s*\S)")
+
+
+def looks_like_code(sample: bytes, name: str | None = None) -> bool:
+    """Program source: a code file name, or a good share of lines shaped like code."""
+    if name and name.lower().rstrip("/").endswith(CODE_SUFFIXES):
+        return True
+    text = sample.decode("utf-8", errors="ignore")
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if len(lines) < 5:
+        return False
+    code = sum(1 for ln in lines if _CODE_LINE.match(ln))
+    return code >= 5 and code >= 0.3 * len(lines)
 
 
 def _sniff_zip(data: bytes) -> str:

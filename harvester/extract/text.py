@@ -14,6 +14,8 @@ import re
 
 from harvester.errors import EmptyDocument
 from harvester.extract.decode import decode_text
+from harvester.extract import labels as L
+from harvester.extract.labels import UNITS
 from harvester.extract.layout import Cell, Layout
 
 _INDENTED_CELL = re.compile(r"^[ \u3000]*\t")
@@ -39,23 +41,31 @@ def parse_text(data: bytes) -> Layout:
 
 
 #: A table row label immediately followed by digits: the line is table text whose cells were glued.
-_GLUED_ROW = re.compile(r"(?:规章|规范性文件|行政许可|行政处罚|行政强制|行政事业性收费|予以公开|部分公开|"
-                        r"申请数量|国家秘密|继续办理|总计|其他|结果维持|尚未审结)[)）]?-?\d")
+_GLUED_ROW = re.compile("(?:" + "|".join(re.escape(label) for label in sorted(L.VALUE_LABELS, key=len, reverse=True))
+                        + r")[)）]?-?\d++(?![件条项个次人篇年月日%.．、\d])")  # not a count in prose, not numbering
 #: Digit runs (with stray spaces, thousands commas and minus signs) that are cell values.
-_DIGITS = re.compile(r"-?\d[\d\s,，\-]*")
+#: A decimal point counts only with a digit after it ("3817.254三、…"); before a label it numbers it ("2．其他").
+_DIGITS = re.compile(r"-?\d[\d\s,，\-]*(?:[.．]\d+)?")
 #: A row's numbering glued after the values of the row above ("…0000000" + "2．其他…").
 _NUMBERING_AFTER = re.compile(r"\d[.．、]$")
 #: Where a new row label starts inside glued label text.
 _LABEL_START = re.compile(r"(?=(?<!第)[一二三四五六七八九十]、)|(?=(?<!第)[（(][一二三四五六七八九十][)）])"
                           r"|(?=(?<![\d第（(])\d[.．、][\u4e00-\u9fff])")
+_ASCII_NUMBERS = str.maketrans("０１２３４５６７８９－，．", "0123456789-,.")
+#: Units that stay with the amount they follow in glued text (a count's 件 is prose: "受理5件").
+_AMOUNT_UNITS = ("万元", "元")
 _NOT_VALUE_AFTER = "年月日号时期届次项条件个人名篇%"
 
 
 #: A text line holding a row: a label, then two or more numbers (or blank marks) separated by spaces.
-_SPACED_ROW = re.compile(r"^(?P<label>.*?[^\d\s,.\-—/])\s+(?P<values>(?:(?:-?[\d,]+(?:\.\d+)?|[/—-])\s+)*"
-                         r"(?:-?[\d,]+(?:\.\d+)?|[/—-]))$")
+#: One value token of a spaced row: a number (thousands separators, decimals, a unit such as 件 or
+#: 万元, full-width digits) or a blank mark.
+_TOKEN = (r"(?:-?\d[\d,，]*(?:[.．]\d+)?(?:" + "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True))
+          + r")?|[/／—\-])")
+#: A text line holding a row: a label, then one or more values separated by spaces.
+_SPACED_ROW = re.compile(rf"^(?P<label>.*?[^\d\s,.\-—/])\s+(?P<values>(?:{_TOKEN}\s+)*{_TOKEN})$")
 #: A text line of numbers only (three or more), e.g. table 4's fifteen values.
-_SPACED_VALUES = re.compile(r"^(?:(?:-?[\d,]+(?:\.\d+)?|[/—-])\s+){2,}(?:-?[\d,]+(?:\.\d+)?|[/—-])$")
+_SPACED_VALUES = re.compile(rf"^(?:{_TOKEN}\s+){{2,}}{_TOKEN}$")
 
 
 def split_spaced(line: str) -> list[str]:
@@ -71,12 +81,16 @@ def split_spaced(line: str) -> list[str]:
 
 def split_glued(line: str) -> list[str]:
     """Cut a line of glued table text ("规章000行政规范性文件016…") into label and value tokens."""
+    line = line.translate(_ASCII_NUMBERS)  # full-width digits and signs read as the numbers they are
     tokens: list[str] = []
     pos = 0
     for m in _DIGITS.finditer(line):
-        start, end = m.start(), m.end()
+        start = m.start()
         run = m.group().rstrip(" ,，-")
         end = start + len(run)
+        unit = next((u for u in _AMOUNT_UNITS if line.startswith(u, end)), "")
+        if unit:  # an amount keeps its unit: "75.3万元"
+            run, end = run + unit, end + len(unit)
         after = line[end:end + 1]
         before = line[start - 1:start] if start else ""
         if before in ("第", "（", "("):
@@ -94,8 +108,21 @@ def split_glued(line: str) -> list[str]:
     return tokens
 
 
+#: A run of one blank mark repeated at the end of a label: the row's empty cells glued to it
+#: ("7.属于行政执法案卷———————", "8.属于行政查询事项无无无无无无无").
+_BLANK_RUN = re.compile(r"(?P<mark>[/／—－\-无])(?P=mark){2,}$")
+
+
 def _labels(chunk: str) -> list[str]:
-    return [part.strip() for part in _LABEL_START.split(chunk) if part.strip()]
+    out: list[str] = []
+    for part in _LABEL_START.split(chunk):
+        part = part.strip()
+        m = _BLANK_RUN.search(part)
+        if m and m.start() > 0:
+            out += [part[:m.start()], *m.group()]
+        elif part:
+            out.append(part)
+    return out
 
 
 _MD_ROW = re.compile(r"^\s*\|.*\|\s*$")

@@ -18,12 +18,26 @@ branch_labels = None
 depends_on = None
 
 
+def _sqlite_foreign_keys(on: bool) -> None:
+    """SQLite rebuilds `agencies` to drop its UNIQUE: the DROP TABLE of the rebuild must not trip
+    over (or cascade through) the rows that reference agencies. `foreign_keys` can only change
+    outside a transaction (an upgrade from 0003 starts outside one); `defer_foreign_keys` covers the
+    other case: references are checked at commit, when the rebuilt table is in place again."""
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    op.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    if not on:
+        op.execute("PRAGMA defer_foreign_keys=ON")
+
+
 def upgrade() -> None:
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table("agencies") as batch:
         batch.drop_constraint("uq_agencies_normalized_name", type_="unique")
         batch.add_column(sa.Column("identity_key", sa.Text(), nullable=True))
         batch.create_unique_constraint("uq_agencies_identity_key", ["identity_key"])
         batch.create_index("ix_agencies_normalized_name", ["normalized_name"])
+    _sqlite_foreign_keys(True)
     op.create_table(
         "agency_aliases",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -78,8 +92,10 @@ def downgrade() -> None:
     op.drop_table("agency_ambiguities")
     op.drop_index("ix_agency_aliases_normalized", table_name="agency_aliases")
     op.drop_table("agency_aliases")
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table("agencies") as batch:
         batch.drop_index("ix_agencies_normalized_name")
         batch.drop_constraint("uq_agencies_identity_key", type_="unique")
         batch.drop_column("identity_key")
         batch.create_unique_constraint("uq_agencies_normalized_name", ["normalized_name"])
+    _sqlite_foreign_keys(True)
