@@ -16,7 +16,7 @@ def main() -> None:
     """Harvest, extract, link and export government information-disclosure annual reports."""
 
 
-COMMAND_MODULES = ["extract", "ingest", "crawl", "reextract", "link", "export", "reports", "demo", "db"]
+COMMAND_MODULES = ["extract", "ingest", "crawl", "portals", "reextract", "link", "export", "reports", "demo", "db"]
 
 
 def _register() -> None:

@@ -361,6 +361,30 @@ def load(extra: Iterable[str | Path] = (), *, include_default: bool = True, use_
     return reg
 
 
+# ---------------------------------------------------------------------- ids
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def host_slug(url: str) -> str:
+    """`https://www.km.gov.cn/…` -> `km`; `http://rsj.sh.gov.cn/` -> `rsj-sh`."""
+    host = (urlsplit(url).hostname or "").lower()
+    host = re.sub(r"^www\.", "", host)
+    host = re.sub(r"\.(gov\.cn|com\.cn|org\.cn|cn|com)$", "", host)
+    return _slug(host) or "portal"
+
+
+def suggest_id(column_url: str = "", report_url: str = "", root_url: str = "") -> str:
+    """The id rule of generated and discovered entries: host slug + the column's last path
+    segment (`km-zfxxgkndbgzt`), or `-nb` when only a report (or root) URL is known."""
+    if column_url:
+        parts = [re.sub(r"\.(s?html?|jsp)$", "", p) for p in urlsplit(column_url).path.split("/") if p]
+        parts = [p for p in parts if p not in ("index", "")]
+        tail = _slug(parts[-1]) if parts else "col"
+        return f"{host_slug(column_url)}-{tail or 'col'}"
+    return f"{host_slug(report_url or root_url)}-nb"
+
+
 # ---------------------------------------------------------------------- roots
 DEFAULT_ROOTS = Path(__file__).with_name("roots.toml")
 _ROOT_KEYS = ("agency", "level", "province", "division_code", "url", "status", "source", "notes")
@@ -416,5 +440,5 @@ def load_roots(path: str | Path = DEFAULT_ROOTS) -> list[Root]:
     return out
 
 
-__all__ = ["Root", "load_roots", "Portal", "Selectors", "Registry", "load", "load_file", "parse_toml", "portal_from_mapping",
+__all__ = ["Root", "load_roots", "suggest_id", "host_slug", "Portal", "Selectors", "Registry", "load", "load_file", "parse_toml", "portal_from_mapping",
            "CMS_FAMILIES", "LEVELS", "STATUSES", "EXPECTABLE", "DEFAULT_REGISTRY"]
