@@ -44,16 +44,16 @@ def test_discovery_from_the_home_page_finds_the_saved_portals_column(entry: dict
 
 
 def test_discovery_finds_year_sub_folders_and_department_sub_trees(server):
-    result = discover("http://www.bjdch.gov.cn/", http_fetcher(parse_host_map(server.host_map())), budget=30)
+    result = discover("https://www.bjdch.gov.cn/", http_fetcher(parse_host_map(server.host_map())), budget=30)
     (col,) = result.columns
     subs = {s.url: [x.url for x in s.sub_columns] for s in col.sub_columns}
-    base = "http://www.bjdch.gov.cn/zfxxgkzl/zfxxgknb/"
+    base = "https://www.bjdch.gov.cn/zfxxgkzl/zfxxgknb/"
     assert subs == {base + "2023nb/": [base + "2023nb/dcqzf2023/index.html", base + "2023nb/dcgzfbm2023/index.html"],
                     base + "2022n/index.htm": []}
 
 
 def test_discovery_stays_within_its_page_budget(server):
-    result = discover("http://www.bjdch.gov.cn/", http_fetcher(parse_host_map(server.host_map())), budget=3)
+    result = discover("https://www.bjdch.gov.cn/", http_fetcher(parse_host_map(server.host_map())), budget=3)
     assert len(result.pages) == 3 and all(not c.sub_columns for c in result.columns)
 
 
