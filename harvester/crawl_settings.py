@@ -35,7 +35,7 @@ DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
 
 # https: certificates verified, except for --host-map'ped hosts (harvester.hostmap)
 DOWNLOAD_VERIFY_CERTIFICATES = True
-DOWNLOADER_CLIENTCONTEXTFACTORY = "harvester.hostmap.HostMapContextFactory"
+DOWNLOAD_HANDLERS = {"https": "harvester.hostmap.HostMapDownloadHandler"}
 
 HTTPCACHE_ENABLED = False
 # Cookies only for portals with a cookie warm-up (`warmup = …`): the spider gives every other

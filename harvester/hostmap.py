@@ -22,6 +22,7 @@ import re
 from typing import Iterable, Mapping
 
 from scrapy.core.downloader.contextfactory import _ScrapyClientContextFactory
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -88,3 +89,12 @@ class HostMapContextFactory(_ScrapyClientContextFactory):
             return super().creatorForNetloc(hostname, port)
         finally:
             self._verify_certificates = verify
+
+
+class HostMapDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 handler with `HostMapContextFactory` (the DOWNLOADER_CLIENTCONTEXTFACTORY
+    setting is deprecated in Scrapy 2.19); registered for https in crawl_settings.DOWNLOAD_HANDLERS."""
+
+    def __init__(self, crawler) -> None:
+        super().__init__(crawler)
+        self._contextFactory = HostMapContextFactory.from_crawler(crawler)

@@ -47,7 +47,8 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
+
+import rtoml
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -186,9 +187,12 @@ class Portal:
         return year is None or self.years is None or year in self.years
 
 
+_URL_RE = re.compile(r"^https?://[^\s/?#@:]+(?::\d{1,5})?(?:[/?#]\S*)?$", re.IGNORECASE)
+
+
 def _is_url(url: Any) -> bool:
-    parts = urlsplit(url) if isinstance(url, str) else None
-    return parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname)
+    """An absolute http(s) URL with a host (a regex: urlsplit is most of the load time at 5,000 entries)."""
+    return isinstance(url, str) and bool(_URL_RE.match(url))
 
 
 def _url_list(data: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
@@ -320,11 +324,16 @@ class Registry(Mapping[str, Portal]):
         return f"unknown portal id {pid!r}; {hint}"
 
 
-def parse_toml(text: str, source: str = "<string>") -> list[Portal]:
+def _toml(text: str, source: str) -> dict[str, Any]:
+    """Parse TOML with rtoml (Rust; tomllib takes seconds on a 5,000-entry registry)."""
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+        return rtoml.loads(text)
+    except rtoml.TomlParsingError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {' '.join(str(exc).split())}") from None
+
+
+def parse_toml(text: str, source: str = "<string>") -> list[Portal]:
+    doc = _toml(text, source)
     for key in doc:
         if key != "portal":
             raise ConfigError(f"{source}: unknown top-level key {key!r}; entries go in [[portal]] tables")
@@ -422,11 +431,10 @@ def load_roots(path: str | Path = DEFAULT_ROOTS) -> list[Root]:
     """The `[[root]]` entries of a roots file (the bundled `harvester/roots.toml` by default)."""
     path = Path(path)
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"roots file {str(path)!r}: cannot read ({exc.strerror or exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    doc = _toml(text, str(path))
     out = []
     for data in doc.get("root", []):
         for key in data:
