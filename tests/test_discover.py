@@ -116,3 +116,9 @@ def test_check_of_a_blocked_portal_exits_1_naming_the_block(server, tmp_path):
                            *_host_maps(server)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert proc.returncode == 1
     assert "blocked: http://www.nhc.gov.cn/wjw/xxgkndbg/list.shtml (jsl-challenge, HTTP 521)" in proc.stderr
+
+
+def test_discovery_also_starts_from_the_disclosure_page(server):
+    result = discover("http://www.linzi.gov.cn/zwgk/index.html", http_fetcher(parse_host_map(server.host_map())), 10)
+    assert result.column_urls == ["http://www.linzi.gov.cn/zwgk/zfxxgknb/index.html"]
+    assert result.columns[0].cms == "trs" and len(result.pages) == 2
