@@ -5,10 +5,10 @@
 1. links whose text names the annual-report column (`COLUMN_TEXT`: 政府信息公开年报, 年度报告, …)
    and whose URL is not a report page are *column candidates*;
 2. links to the disclosure section (`SECTION_TEXT`: 政府信息公开, 信息公开, 政务公开) come next;
-3. a fetched candidate is a column when it lists reports (links that look like reports), or
-   is a CMS family's list machinery (gkmlpt `_CONFIG`, Hanweb annual-report selects, a
-   Fujian `channelid`, TRS `createPageHTML`); its list-shaped links under its folder are
-   its sub-columns (year sub-folders, department sub-trees), fetched within the budget too.
+3. once a column is found, only column links and sub-columns are still fetched;
+4. a page reached through a column link is a column (its first-page report links are counted,
+   `MACHINERY` tells a JS/JSON-driven list); its list-shaped links under its folder are its
+   sub-columns (year sub-folders, department sub-trees), fetched within the budget too.
 
 The CMS family is read from the column page by `CMS_SIGNS` (first match). Pages are fetched
 through `fetch(url) -> Page` (`http_fetcher` in the CLI: urllib, robots.txt obeyed,
@@ -66,6 +66,7 @@ class Column:
     text: str
     reports: list[tuple[str, str]] = field(default_factory=list)
     sub_columns: list["Column"] = field(default_factory=list)
+    listing: bool = False  # its page lists reports or has a family's list machinery
 
 
 @dataclass
@@ -131,6 +132,8 @@ def discover(start: str, fetch: Callable[[str], Page], budget: int = 30) -> Disc
 
     while queue and len(result.pages) < budget:
         priority, _, url, label = heapq.heappop(queue)
+        if priority > 1 and columns:  # a column is found: only its siblings and sub-columns remain
+            continue
         page = fetch(url)
         result.pages.append((url, page.status))
         if page.status is None or not page.body:
@@ -152,7 +155,9 @@ def discover(start: str, fetch: Callable[[str], Page], budget: int = 30) -> Disc
                    and L.report_year(t)]
         parent = next((c for c in reversed(list(_walk(columns.values()))) if _under(url, c.url)), None)
         if (priority <= 1 and url != start) or parent is not None:  # a column (its link said so) or below one
-            col = Column(url, detect_cms(text), label, reports)
+            col = Column(url, detect_cms(text), label, reports,
+                         listing=bool(reports or MACHINERY.search(text) or any(
+                             _sub_column_link(u, t, url) for u, t in anchors)))
             if parent is not None:
                 parent.sub_columns.append(col)
             else:
@@ -168,7 +173,8 @@ def discover(start: str, fetch: Callable[[str], Page], budget: int = 30) -> Disc
                 push(1, u, t)
             elif SECTION_TEXT.search(t):
                 push(2, u, t)
-    result.columns = list(columns.values())
+    # columns whose page shows a list first (stable: discovery order otherwise)
+    result.columns = sorted(columns.values(), key=lambda c: not c.listing)
     return result
 
 

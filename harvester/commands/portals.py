@@ -167,7 +167,8 @@ def discover_command(
     if not result.columns:
         _fail(f"{url}: no 年报 column found within {budget} pages", code=1)
     for col in result.columns:
-        typer.echo(f"column {col.url} [{col.cms}] {col.text} ({len(col.reports)} reports on its first page)", err=True)
+        shows = f"{len(col.reports)} reports on its first page" if col.listing else "no list seen on its page"
+        typer.echo(f"column {col.url} [{col.cms}] {col.text} ({shows})", err=True)
         for sub in col.sub_columns:
             typer.echo(f"  sub-column {sub.url} {sub.text}", err=True)
             for sub2 in sub.sub_columns:
