@@ -22,7 +22,7 @@ def test_migrations_create_exactly_the_model_schema(db_url: str) -> None:
     finally:
         engine.dispose()
     assert {"portals", "crawl_runs", "agencies", "documents", "reports", "report_documents", "cells", "checks",
-            "extraction_errors", "report_conflicts", "alembic_version"} == tables
+            "extraction_errors", "report_conflicts", "fetch_blocks", "alembic_version"} == tables
     assert current_revision(db_url) == head_revision() == "0006"
 
 
