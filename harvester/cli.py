@@ -16,8 +16,8 @@ def main() -> None:
     """Harvest, extract, link and export government information-disclosure annual reports."""
 
 
-COMMAND_MODULES = ["extract", "ingest", "crawl", "extract_pending", "reextract", "link", "export", "reports",
-                   "coverage", "serve", "demo", "db", "worker", "enqueue"]
+COMMAND_MODULES = ["extract", "ingest", "crawl", "portals", "extract_pending", "reextract", "link", "export",
+                   "reports", "coverage", "serve", "demo", "db", "worker", "enqueue"]
 
 
 def _register() -> None:

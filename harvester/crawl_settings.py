@@ -32,6 +32,10 @@ DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
 
+# https: certificates verified, except for --host-map'ped hosts (harvester.hostmap)
+DOWNLOAD_VERIFY_CERTIFICATES = True
+DOWNLOAD_HANDLERS = {"https": "harvester.hostmap.HostMapDownloadHandler"}
+
 HTTPCACHE_ENABLED = False
 # Cookies only for portals with a cookie warm-up (`warmup = …`): the spider gives every other
 # request `dont_merge_cookies`, and each portal its own cookie jar.

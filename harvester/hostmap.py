@@ -10,14 +10,19 @@ request URL, the response URL, the item URLs, the Referer and the robots.txt req
 The target must answer absolute-URI requests by host + path: a replay server
 (`harvester.demo.server`), or a real forward proxy to reach a site through a tunnel.
 
-Limit: an `https://` URL behind a proxy is a CONNECT tunnel, which the replay server
-does not speak; saved portals are replayed over plain http.
+An `https://` URL behind the proxy is a CONNECT tunnel; the replay server answers CONNECT and
+speaks TLS inside it with a self-signed certificate. `HostMapContextFactory` therefore skips
+certificate verification for host-mapped hosts only: every other https host is verified
+(`DOWNLOAD_VERIFY_CERTIFICATES = True` in crawl_settings; a portal whose TLS is broken is
+fetched over http with `http_only = true` in its entry).
 """
 from __future__ import annotations
 
 import re
 from typing import Iterable, Mapping
 
+from scrapy.core.downloader.contextfactory import _ScrapyClientContextFactory
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -62,3 +67,34 @@ class HostMapMiddleware:
         if target is not None:
             request.meta["proxy"] = f"http://{target}"
         return None
+
+
+class HostMapContextFactory(_ScrapyClientContextFactory):
+    """Scrapy's TLS context factory, verifying certificates (per `DOWNLOAD_VERIFY_CERTIFICATES`)
+    except for `--host-map`ped hosts, whose TLS ends at the replay server / tunnel."""
+
+    unverified: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        factory = super().from_crawler(crawler, *args, **kwargs)
+        factory.unverified = frozenset(parse_host_map(crawler.settings.getlist(SETTING)))
+        return factory
+
+    def creatorForNetloc(self, hostname: bytes, port: int):
+        if hostname.decode("ascii").lower() not in self.unverified:
+            return super().creatorForNetloc(hostname, port)
+        verify, self._verify_certificates = self._verify_certificates, False
+        try:
+            return super().creatorForNetloc(hostname, port)
+        finally:
+            self._verify_certificates = verify
+
+
+class HostMapDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 handler with `HostMapContextFactory` (the DOWNLOADER_CLIENTCONTEXTFACTORY
+    setting is deprecated in Scrapy 2.19); registered for https in crawl_settings.DOWNLOAD_HANDLERS."""
+
+    def __init__(self, crawler) -> None:
+        super().__init__(crawler)
+        self._contextFactory = HostMapContextFactory.from_crawler(crawler)

@@ -1,6 +1,6 @@
 """Generate the bundled registry from the national seed list in /work/shared/portals/.
 
-    .venv/bin/python scripts/build_registry.py [--src /work/shared/portals] [--out harvester]
+    .venv/bin/python scripts/build_registry.py [--src tests/fixtures/portals] [--out harvester]
 
 Writes `harvester/portals.toml` (one `[[portal]]` per row of columns.tsv, in file order) and
 `harvester/roots.toml` (one `[[root]]` per row of roots.tsv). Deterministic: the same input gives
@@ -25,10 +25,10 @@ import csv
 import json
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from harvester.registry import suggest_id
 
 REPO = Path(__file__).resolve().parents[1]
-SRC = Path("/work/shared/portals")
+SRC = REPO / "tests" / "fixtures" / "portals"  # copy of /work/shared/portals
 
 #: (pattern on cms_guess, family). First match wins.
 CMS_OF = (
@@ -58,27 +58,6 @@ def cms_of(guess: str) -> str:
     return next((fam for pat, fam in CMS_OF if re.search(pat, guess)), "generic")
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def host_slug(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    host = re.sub(r"^www\.", "", host)
-    host = re.sub(r"\.(gov\.cn|com\.cn|org\.cn|cn|com)$", "", host)
-    return _slug(host) or "portal"
-
-
-def make_id(column_url: str, report_url: str, root: str) -> str:
-    if column_url:
-        parts = [p for p in urlsplit(column_url).path.split("/") if p]
-        parts = [re.sub(r"\.(s?html?|jsp)$", "", p) for p in parts]
-        parts = [p for p in parts if p not in ("index", "")]
-        tail = _slug(parts[-1]) if parts else "col"
-        return f"{host_slug(column_url)}-{tail or 'col'}"
-    return f"{host_slug(report_url or root)}-nb"
-
-
 def _line(key: str, value) -> str:
     if isinstance(value, bool):
         return f"{key} = {'true' if value else 'false'}\n"
@@ -92,7 +71,7 @@ def portal_entries(rows: list[dict[str, str]]) -> list[dict]:
     out = []
     for row in rows:
         column, report, root = row["column_url"].strip(), row["example_report_url"].strip(), row["root_url"].strip()
-        pid = make_id(column, report, root)
+        pid = suggest_id(column, report, root)
         seen[pid] = seen.get(pid, 0) + 1
         if seen[pid] > 1:
             pid = f"{pid}-{seen[pid]}"

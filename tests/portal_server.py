@@ -23,9 +23,10 @@ FAMILIES_REGISTRY = PORTALS / "families.toml"  # one example portal per further 
 BLOCKED_REGISTRY = PORTALS / "blocked.toml"    # one portal per blocked mode
 
 
-def serve(root: str | Path = PORTALS, port: int = 0, fail: dict[str, int] | None = None) -> ReplayServer:
+def serve(root: str | Path = PORTALS, port: int = 0, fail: dict[str, int] | None = None,
+          tls: bool = False) -> ReplayServer:
     """A started-on-enter ReplayServer (use `with serve() as srv:`)."""
-    return ReplayServer(root, port, fail)
+    return ReplayServer(root, port, fail, tls)
 
 
 __all__ = ["serve", "ReplayServer", "PORTALS", "REGISTRY", "FAMILIES_REGISTRY", "BLOCKED_REGISTRY"]

@@ -17,6 +17,12 @@ answers that status, headers and body unless the request carries the named cooki
 HTML is served as `text/html` with no charset (like many GBK portals), so the
 client has to sniff the encoding.
 
+https: a `CONNECT host:443` (what Scrapy and urllib send to a proxy for an https URL, i.e.
+through `--host-map`) is answered `200`, then the tunnel is wrapped in TLS with a self-signed
+certificate made on first use (`tls_cert()`), and the requests inside are served by their
+`Host` header like any other. `ReplayServer(..., tls=True)` instead listens with TLS directly
+(a plain https server, for testing certificate verification).
+
     python -m harvester.demo.server ROOT [--port N]
 """
 from __future__ import annotations
@@ -37,7 +43,7 @@ _TYPES = {".html": "text/html", ".htm": "text/html", ".shtml": "text/html", ".pd
 class ReplayServer:
     """Serve `root` on 127.0.0.1 in a background thread. Use as a context manager."""
 
-    def __init__(self, root: str | Path, port: int = 0, fail: dict[str, int] | None = None) -> None:
+    def __init__(self, root: str | Path, port: int = 0, fail: dict[str, int] | None = None, tls: bool = False) -> None:
         self.root = Path(root)
         self.fail: dict[str, int] = {}
         self.respond: dict[str, dict] = {}
@@ -55,6 +61,8 @@ class ReplayServer:
         self._lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.httpd.daemon_threads = True
+        if tls:
+            self.httpd.socket = tls_context().wrap_socket(self.httpd.socket, server_side=True)
         self._thread: threading.Thread | None = None
 
     @property
@@ -163,6 +171,20 @@ class ReplayServer:
             def do_GET(self):  # noqa: N802
                 self._serve(True)
 
+            def do_CONNECT(self):  # noqa: N802 - an https URL through the host map: TLS tunnel to ourselves
+                with server._lock:
+                    server.log.append(("CONNECT", self.path.rsplit(":", 1)[0].lower(), self.path, 200))
+                self.send_response(200, "Connection established")
+                self.end_headers()
+                self.wfile.flush()
+                try:
+                    tls = tls_context().wrap_socket(self.connection, server_side=True)
+                except OSError:
+                    self.close_connection = True
+                    return
+                Handler(tls, self.client_address, self.server)  # serves the requests inside the tunnel
+                self.close_connection = True
+
             def do_POST(self):  # noqa: N802
                 self._serve(True)
 
@@ -177,6 +199,52 @@ class ReplayServer:
     def served(self, host: str | None = None) -> list[tuple[str, str, str, int]]:
         with self._lock:
             return [e for e in self.log if host is None or e[1] == host]
+
+
+_TLS: dict[str, object] = {}
+_TLS_LOCK = threading.Lock()
+
+
+def tls_cert() -> tuple[Path, Path]:
+    """(certificate, key) PEM files of a self-signed certificate for 127.0.0.1 / localhost /
+    *.gov.cn, made once per process in a temporary directory."""
+    with _TLS_LOCK:
+        if "files" not in _TLS:
+            import datetime as dt
+            import ipaddress
+            import tempfile
+
+            from cryptography import x509
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import ec
+            from cryptography.x509.oid import NameOID
+
+            key = ec.generate_private_key(ec.SECP256R1())
+            name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "harvester replay")])
+            now = dt.datetime.now(dt.timezone.utc)
+            cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                    .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+                    .not_valid_after(now + dt.timedelta(days=30))
+                    .add_extension(x509.SubjectAlternativeName([
+                        x509.DNSName("localhost"), x509.DNSName("*.gov.cn"),
+                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+                    .sign(key, hashes.SHA256()))
+            folder = Path(tempfile.mkdtemp(prefix="harvester-replay-tls-"))
+            (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+            (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                               serialization.PrivateFormat.PKCS8,
+                                                               serialization.NoEncryption()))
+            _TLS["files"] = (folder / "cert.pem", folder / "key.pem")
+        return _TLS["files"]  # type: ignore[return-value]
+
+
+def tls_context():
+    import ssl
+
+    cert, key = tls_cert()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
 
 
 def _sniff(body: bytes) -> str | None:
