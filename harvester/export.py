@@ -514,7 +514,6 @@ def _zero_tables() -> dict[str, dict[str, dict[str, int]]]:
     }
 
 
-_INTERPRET_RULE = re.compile(r'rule=f"\{table\}\.(\w+)"')
 
 
 @cache
@@ -522,18 +521,17 @@ def defined_rules() -> tuple[str, ...]:
     """Every rule name the extractor can emit, derived from where the rules are defined: the
     template arithmetic and the prose checks are *run* on a zero-filled template
     (`checks.run_checks`, `checks.narrative_checks` over `narrative.PATTERNS`), the layout notes
-    are read from `interpret.py` (``rule=f"{table}.…"``, one per table)."""
+    are `interpret.LAYOUT_RULES` (pinned against the module's source by a test)."""
     from types import SimpleNamespace
 
     from harvester.extract import checks, interpret, narrative
 
     tables = _zero_tables()
-    names = {c.rule for c in checks.run_checks(tables["table3"], tables["table4"])}
     record = SimpleNamespace(**tables)
+    names = {c.rule for c in checks.run_checks(record)}
     stated = [narrative.Statement(t, rows, col, 0, "") for _p, t, rows, col in narrative.PATTERNS]
     names |= {c.rule for c in checks.narrative_checks(record, stated)}
-    source = Path(interpret.__file__).read_text(encoding="utf-8")
-    names |= {f"{table}.{suffix}" for suffix in _INTERPRET_RULE.findall(source) for table in TABLES}
+    names |= {f"{table}.{suffix}" for suffix in interpret.LAYOUT_RULES for table in TABLES}
     return tuple(sorted(names))
 
 

@@ -39,6 +39,7 @@ complete report.
 from __future__ import annotations
 
 from collections import defaultdict
+from types import SimpleNamespace
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -399,7 +400,8 @@ def _report_checks(s: Session, report_ids: list[int]) -> tuple[int, int]:
             table3 = ({row: {col: cols.get(col) for col in L.TABLE3_COLUMNS} for row, cols in t3.items()}
                       if all(r in t3 for r in needed3) else None)
             table4 = {g: {col: cols.get(col) for col in L.TABLE4_COLUMNS} for g, cols in t4.items()} or None
-            for check in run_checks(table3, table4):
+            merged = SimpleNamespace(table2=None, table3=table3, table4=table4)  # what run_checks reads
+            for check in run_checks(merged):
                 rows.append(dict(scope="report", report_id=report_id, document_id=None, agency_id=None,
                                  rule=check.rule, where=check.where, expected=str(check.expected),
                                  found=str(check.found), ok=bool(check.ok)))

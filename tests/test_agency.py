@@ -71,3 +71,19 @@ def test_division_dataset_is_the_maintained_one_with_codes_levels_and_parents():
     assert [(d.code, d.name, d.level) for d in data.chain("370305")] == [
         ("370000", "山东省", "province"), ("370300", "淄博市", "city"), ("370305", "临淄区", "county")]
     assert [d.code for d in data.chain("110105")] == ["110000", "110105"]  # a municipality's district
+
+
+def test_division_dataset_is_read_from_jionlps_zip_when_it_was_never_unzipped(tmp_path, monkeypatch):
+    """A fresh install of jionlp holds only china_location.zip: jionlp unzips it on its first
+    import, which the harvester never does."""
+    import shutil
+
+    from harvester.agency import divisions as d
+
+    src = d._data_dir()
+    shutil.copy(src / "china_location.zip", tmp_path)
+    shutil.copy(src / "china_location_change.txt", tmp_path)
+    monkeypatch.setattr(d, "_data_dir", lambda: tmp_path)
+    fresh = d.divisions.__wrapped__()
+    assert fresh.full_name("370305") == "淄博市临淄区"
+    assert not (tmp_path / "china_location.txt").exists()

@@ -133,3 +133,18 @@ def test_two_rows_that_lost_their_empty_cells_are_placed_together():
     record = extract(text.encode("utf-8"))
     clean = extract(dump.encode("utf-8"))
     assert record.table3 == clean.table3
+
+
+def test_every_layout_check_interpret_emits_is_listed_in_layout_rules():
+    """The checks glossary derives from LAYOUT_RULES: a new `rule=` in interpret.py must be listed."""
+    import re
+    from pathlib import Path
+
+    from harvester.extract import interpret
+
+    source = Path(interpret.__file__).read_text(encoding="utf-8")
+    emitted = set(re.findall(r'rule=f"\{[\w.]+\}\.(\w+)"', source))
+    emitted |= set(re.findall(r'rule="table\d\.(\w+)"', source))
+    emitted |= set(re.findall(r'rule = "(\w+)" if .* else "(\w+)"', source)[0])
+    assert emitted <= set(interpret.LAYOUT_RULES)
+    assert {"alignment", "glued", "glued_ambiguous", "row_missing", "unmatched_label"} <= emitted

@@ -81,14 +81,26 @@ def _level(code: str) -> str:
     return "province" if code.endswith("0000") else "city" if code.endswith("00") else "county"
 
 
+def _read_dataset(folder: Path, stem: str) -> str:
+    """jionlp ships `<stem>.zip` and unzips it to `<stem>.txt` beside it on its first import (which
+    may never have happened, or may be impossible on a read-only install): read the text file
+    when it is there, else the member of the zip, never writing anything."""
+    import zipfile
+
+    path = folder / f"{stem}.txt"
+    try:
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+        with zipfile.ZipFile(folder / f"{stem}.zip") as zf:
+            return zf.read(f"{stem}.txt").decode("utf-8")
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise DivisionDataError(f"{path}: cannot read the division dataset: {exc}") from exc
+
+
 @lru_cache(maxsize=1)
 def divisions() -> Divisions:
     """Load the dataset once per process."""
-    path = _data_dir() / "china_location.txt"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DivisionDataError(f"{path}: cannot read the division dataset: {exc}") from exc
+    text = _read_dataset(_data_dir(), "china_location")
     by_code: dict[str, Division] = {}
     names: dict[str, set[str]] = defaultdict(set)
     parents: list[str | None] = [None, None, None]  # code in force at depth 0, 1, 2

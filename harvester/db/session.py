@@ -68,6 +68,10 @@ def _transactional_sqlite_engine(db_url: str) -> Engine:
     @event.listens_for(engine, "connect")
     def _no_driver_transactions(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
         dbapi_conn.isolation_level = None
+        # A batch migration copies a table and drops the old one; with foreign keys on, that DROP
+        # deletes (or cascades through) every row referencing it. Off for the migration (it can
+        # only change outside a transaction), checked with `foreign_key_check` before commit.
+        dbapi_conn.execute("PRAGMA foreign_keys=OFF")
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(conn) -> None:  # pragma: no cover - trivial
@@ -125,6 +129,10 @@ def upgrade(db_url: str | Engine, revision: str = "head") -> None:
                 command.upgrade(cfg, revision)
                 if revision == "head":
                     create_views(conn)
+                if sqlite_file:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration to {revision} left broken references: {broken[:5]}")
         finally:
             if own:
                 engine.dispose()

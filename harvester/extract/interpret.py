@@ -58,6 +58,10 @@ class _Scan:
     t3_unmatched: list[str] = field(default_factory=list)  # printed labels of table-3 rows no key fits
 
 
+
+#: Every layout check this module emits, as ``<table>.<name>`` (the checks glossary derives from it).
+LAYOUT_RULES = ("alignment", "glued", "glued_ambiguous", "row_missing", "unmatched_label")
+
 def interpret(layout: Layout, record: ReportRecord) -> None:
     """Fill `record` (metadata, tables, blank cells, checks) from `layout`."""
     meta = read_metadata(layout.text)
