@@ -156,7 +156,7 @@ def test_demo_crawls_the_bundled_portals_offline_links_and_exports_csv(tmp_path)
     export = tmp_path / "data" / "export"
     assert (export / "reports.csv").read_text(encoding="utf-8").count("\n") == 1 + 4 + 2 + 4
     engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'harvester.sqlite'}")
-    identity = {u for pid in ("bjchy-zfxxgknb", "cccy-ndbg", "tjhp-zfxxgknb")
+    identity = {u for pid in ("bjchy-zfxxgknb", "cccy-ndbg", "tjhp-series")
                 for u in json.loads((GOLDENS / f"{pid}.json").read_text(encoding="utf-8"))["documents"]}
     assert set(docs(engine)) == EXPECTED_URLS | ZIBO_URLS | identity
     engine.dispose()

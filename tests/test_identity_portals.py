@@ -1,7 +1,7 @@
 """Agency identity and series checks on saved portals crawled through the real stack.
 
 bjchy-zfxxgknb (北京市朝阳区, 110105) and cccy-ndbg (长春市朝阳区, 220104) each publish a report printed
-as "朝阳区人民政府办公室" for 2023; tjhp-zfxxgknb (天津市和平区, 120101 — 和平区 is also a district of
+as "朝阳区人民政府办公室" for 2023; tjhp-series (天津市和平区, 120101 — 和平区 is also a district of
 沈阳) publishes 2021, 2022, 2023 and 2025 with 2022's carried_forward ≠ 2023's carried_over.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from portal_server import PORTALS, REGISTRY, serve
 
 HARVESTER = Path(sys.executable).with_name("harvester")
 SAME_NAME = ("bjchy-zfxxgknb", "cccy-ndbg")
-SERIES = "tjhp-zfxxgknb"
+SERIES = "tjhp-series"
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_each_agency_hangs_under_its_own_district_government(crawled):
 def test_registry_division_code_is_persisted_on_the_portal(crawled):
     with Session(crawled) as s:
         got = dict(s.execute(select(Portal.id, Portal.division_code)).all())
-    assert got == {"bjchy-zfxxgknb": "110105", "cccy-ndbg": "220104", "tjhp-zfxxgknb": "120101"}
+    assert got == {"bjchy-zfxxgknb": "110105", "cccy-ndbg": "220104", "tjhp-series": "120101"}
 
 
 def test_series_on_a_multi_year_portal_flags_the_carry_over_break_and_the_gap(crawled):
