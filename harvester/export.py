@@ -28,7 +28,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -115,9 +114,7 @@ def number(value: Any) -> str:
     if isinstance(value, bool):
         raise TypeError("a boolean is not a number")
     if isinstance(value, float):
-        if math.isfinite(value) and value == int(value):
-            return str(int(value))
-        return repr(value)
+        return str(int(value)) if value.is_integer() else repr(value)
     return str(value)
 
 
@@ -144,32 +141,39 @@ def _boolean(value: Any) -> str:
     return "" if value is None else ("true" if value else "false")
 
 
-def _render(value: Any, kind: str) -> str:
+def _text(value: Any) -> Any:
     if value is None:
-        return ""
-    if kind in ("integer", "number"):
-        return number(value)
-    if kind == "boolean":
-        return _boolean(value)
-    if kind == "datetime":
-        return _timestamp(value)
-    return neutralise(str(value))
+        return None
+    value = str(value)
+    return "'" + value if value[:1] in _DANGEROUS_FIRST else value
+
+
+def _numeric(value: Any) -> Any:
+    if value is None or type(value) is int:
+        return value  # the csv module writes None as an empty cell
+    return number(value)
+
+
+_DANGEROUS_FIRST = frozenset(_DANGEROUS)
+#: field type -> how a value of that type is written
+RENDER = {"integer": _numeric, "number": _numeric, "boolean": _boolean, "datetime": _timestamp}
 
 
 class _Writer:
-    """One CSV file of the package: renders each value by its dictionary type."""
+    """One CSV file of the package: renders each value by its dictionary type (text neutralised,
+    numbers as numbers)."""
 
     def __init__(self, out: Path, name: str, encoding: str) -> None:
         self.name = name
         self.path = out / resource(name)["path"]
-        self.kinds = [f["type"] for f in fields(name)]
+        self.render = [RENDER.get(f["type"], _text) for f in fields(name)]
         self.fh = self.path.open("w", encoding=encoding, newline="")
         self.writer = csv.writer(self.fh, lineterminator="\n")
         self.writer.writerow(header(name))
         self.rows = 0
 
     def write(self, row: Sequence[Any]) -> None:
-        self.writer.writerow([_render(v, k) for v, k in zip(row, self.kinds, strict=True)])
+        self.writer.writerow([f(v) for f, v in zip(self.render, row, strict=True)])
         self.rows += 1
 
     def close(self) -> None:
@@ -346,8 +350,15 @@ def report_rows(conn: Connection, filters: Filters | None = None) -> Iterator[li
         yield list(row)
 
 
-def _order(keys: list[str], key: str) -> tuple[int, str]:
-    return (keys.index(key), "") if key in keys else (len(keys), key)
+#: (table, key) -> position in the printed template; unknown keys sort after, by name
+_ROW_POSITION = {(t, k): i for t, (rows, _cols) in TABLES.items() for i, k in enumerate(rows)}
+_COLUMN_POSITION = {(t, k): i for t, (_rows, cols) in TABLES.items() for i, k in enumerate(cols)}
+
+
+def _cell_order(c: Sequence[Any]) -> tuple:
+    table, row, column = c[4], c[5], c[6]
+    return (table, _ROW_POSITION.get((table, row), 1000), row, _COLUMN_POSITION.get((table, column), 1000), column,
+            c[14])
 
 
 def _export_cells(conn: Connection, out: Path, encoding: str, where: str, params: dict[str, Any]) -> dict[str, int]:
@@ -361,9 +372,8 @@ def _export_cells(conn: Connection, out: Path, encoding: str, where: str, params
             FROM report_cells rc JOIN reports r ON r.id = rc.report_id JOIN agencies a ON a.id = r.agency_id
             JOIN documents d ON d.id = rc.document_id
             WHERE {where} ORDER BY a.normalized_name, r.year, r.id""", params)
-        for report_id, group in groupby(rows, key=lambda row: row[0]):
-            cells = sorted(group, key=lambda c: (c[4], _order(TABLES.get(c[4], ([], []))[0], c[5]),
-                                                 _order(TABLES.get(c[4], ([], []))[1], c[6]), c[14]))
+        for _report_id, group in groupby(rows, key=lambda row: row[0]):
+            cells = sorted(group, key=_cell_order)
             for (rid, agency, year, _template, table, row_key, column_key, value, raw, semantic, doc_id, url,
                  value_text, unit, _cell_id) in cells:
                 writers["cells"].write([rid, agency, year, table, row_key, column_key, value, raw, semantic, doc_id,
@@ -374,7 +384,7 @@ def _export_cells(conn: Connection, out: Path, encoding: str, where: str, params
                     if c[4] == table:
                         wide.setdefault(c[5], {})[c[6]] = c[7]
                 meta = cells[0][:4]
-                for row_key in sorted(wide, key=lambda k: _order(TABLES[table][0], k)):
+                for row_key in wide:  # already in template order
                     writers[table].write([*meta, row_key, *(wide[row_key].get(c) for c in wide_columns(table))])
     finally:
         for w in writers.values():

@@ -365,3 +365,13 @@ def test_data_dictionary_markdown_is_generated_from_the_toml() -> None:
     md = DICTIONARY_PATH.with_suffix(".md")
     assert md.read_text(encoding="utf-8") == dictionary_markdown(), \
         "docs/data-dictionary.md is stale: run `python -m harvester.export --dictionary-md`"
+
+
+def test_excel_export_with_a_byte_order_mark_is_a_valid_package_too(store: Store, tmp_path: Path) -> None:
+    ingest_seeds(store)
+    out = tmp_path / "bom"
+    export(store, out, bom=True)
+    assert (out / "reports.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert {r["encoding"] for r in json.loads((out / "datapackage.json").read_text())["resources"]} == {"utf-8-sig"}
+    report = validate(out)
+    assert report["valid"] is True, errors(report)

@@ -83,7 +83,9 @@ def test_export_command_writes_the_csv_files(db_url: str, data_dir: Path, tmp_pa
     run("ingest", str(SEEDS), "--data-dir", str(data_dir), "--db", db_url)
     run("export", "--out", str(tmp_path / "out"), "--bom", "--data-dir", str(data_dir), "--db", db_url)
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["cells.csv", "codebook.csv", "reports.csv", "table2.csv", "table3.csv", "table4.csv"]
+    assert names == ["agencies.csv", "cells.csv", "check_rules.csv", "checks.csv", "codebook.csv", "conflicts.csv",
+                     "coverage.csv", "datapackage.json", "documents.csv", "reports.csv", "table2.csv", "table3.csv",
+                     "table4.csv"]
     assert (tmp_path / "out" / "reports.csv").read_bytes().startswith(b"\xef\xbb\xbfreport_id,agency,")
 
 

@@ -35,7 +35,8 @@ SELECT rd.report_id, rd.document_id,
        ROW_NUMBER() OVER (PARTITION BY rd.report_id ORDER BY
            CASE WHEN rd.document_id = r.canonical_document_id THEN 0 ELSE 1 END,
            COALESCE(nc.n, 0) DESC, COALESCE(pc.n, 0) DESC,
-           CASE WHEN d.media_type = '{PDF}' THEN 0 ELSE 1 END, rd.document_id) AS rank
+           CASE WHEN d.media_type = '{PDF}' THEN 0 ELSE 1 END, rd.document_id) AS rank,
+       COUNT(*) OVER (PARTITION BY rd.report_id) AS members
 FROM report_documents rd
 JOIN reports r ON r.id = rd.report_id
 JOIN documents d ON d.id = rd.document_id
@@ -43,23 +44,29 @@ LEFT JOIN (SELECT document_id, COUNT(*) AS n FROM cells WHERE value_text IS NOT 
            GROUP BY document_id) nc ON nc.document_id = rd.document_id
 LEFT JOIN (SELECT document_id, COUNT(*) AS n FROM checks WHERE ok = TRUE AND document_id IS NOT NULL
            GROUP BY document_id) pc ON pc.document_id = rd.document_id""",
+    # one-document reports (most) take their document's cells as they are; only reports of several
+    # documents pay for the ranking window
     "report_cells": """
-SELECT report_id, "table", row_key, column_key, value, value_text, raw_text, semantic, unit, document_id,
-       cell_id
+SELECT dr.report_id, c."table", c.row_key, c.column_key, c.value, c.value_text, c.raw_text, c.semantic, c.unit,
+       c.document_id, c.id AS cell_id
+FROM cells c JOIN document_rank dr ON dr.document_id = c.document_id AND dr.members = 1
+UNION ALL
+SELECT report_id, "table", row_key, column_key, value, value_text, raw_text, semantic, unit, document_id, cell_id
 FROM (SELECT dr.report_id, c."table", c.row_key, c.column_key, c.value, c.value_text, c.raw_text, c.semantic,
              c.unit, c.document_id, c.id AS cell_id,
              ROW_NUMBER() OVER (PARTITION BY dr.report_id, c."table", c.row_key, c.column_key ORDER BY
                  CASE WHEN c.value_text IS NULL THEN 1 ELSE 0 END, dr.rank) AS pick
-      FROM cells c JOIN document_rank dr ON dr.document_id = c.document_id) ranked
+      FROM cells c JOIN document_rank dr ON dr.document_id = c.document_id AND dr.members > 1) ranked
 WHERE pick = 1""",
     "report_values": """
 SELECT DISTINCT report_id, document_id FROM report_cells WHERE value_text IS NOT NULL""",
     "report_sources": """
 SELECT report_id, document_id FROM report_values
-UNION
+UNION ALL
 SELECT r.id, r.canonical_document_id FROM reports r
-LEFT JOIN (SELECT DISTINCT report_id FROM report_values) v ON v.report_id = r.id
-WHERE r.canonical_document_id IS NOT NULL AND v.report_id IS NULL""",
+WHERE r.canonical_document_id IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM report_documents rd JOIN cells c ON c.document_id = rd.document_id
+    WHERE rd.report_id = r.id AND c.value_text IS NOT NULL)""",
     "report_checks": """
 SELECT rs.report_id, ch.id AS check_id, ch.scope, ch.document_id, ch.rule, ch."where", ch.expected, ch.found,
        ch.ok
