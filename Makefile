@@ -1,5 +1,6 @@
 # make install   system packages (apt, only when missing) + .venv + the package in editable mode
-# make test      install, then the whole test suite
+# make test      install, then lint (ruff), types (mypy) and the whole test suite
+# make test-fast the fast tier: lint, types and every test not marked slow (under a minute)
 # make demo      install, then `harvester demo`
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -7,7 +8,7 @@ VENV ?= .venv
 APT_PACKAGES ?= postgresql libreoffice-writer-nogui libreoffice-calc-nogui redis-server fonts-noto-cjk chromium python3-venv
 PYTEST_ARGS ?= -q
 
-.PHONY: install system-deps venv test demo pg-test-server clean-pg
+.PHONY: install system-deps venv lint typecheck test test-fast demo pg-test-server clean-pg
 
 install: system-deps venv
 
@@ -35,8 +36,18 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install -q -e '.[dev,redis,serve]'
 	@touch $@
 
-test: install
+lint: venv
+	$(VENV)/bin/ruff check .
+
+# strict on harvester/extract/ and harvester/link.py (pyproject.toml [tool.mypy]); joins `lint` once clean
+typecheck: venv
+	$(VENV)/bin/mypy
+
+test: install lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-fast: venv lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS) -m "not slow"
 
 demo: install
 	$(VENV)/bin/harvester demo

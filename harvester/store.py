@@ -21,7 +21,7 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Sequence
 
@@ -104,7 +104,7 @@ def default_workers() -> int:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _text(value: Any) -> str | None:
@@ -379,8 +379,13 @@ class Store:
         with self.session() as s:
             jobs = []
             for i in range(0, len(ids), IN_CHUNK):
-                jobs += list(s.execute(select(Document.id, Document.raw_path, Document.url)
-                                       .where(Document.id.in_(list(ids[i:i + IN_CHUNK])))))
+                q = select(Document.id, Document.raw_path, Document.url).where(
+                    Document.id.in_(list(ids[i:i + IN_CHUNK])), Document.raw_path.is_not(None))
+                if not force:  # done meanwhile by another worker, or by this task before a redelivery
+                    q = q.where(or_(Document.extractor_version.is_(None),
+                                    Document.extractor_version < EXTRACTOR_VERSION))
+                jobs += [tuple(row) for row in s.execute(q)]
+        stats.skipped = len(ids) - len(jobs)
         jobs.sort()
         workers = default_workers() if workers is None else max(1, workers)
         pending: list[tuple[int, ReportRecord]] = []

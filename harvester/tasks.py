@@ -36,8 +36,8 @@ class CrawlFailed(RuntimeError):
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     import ctypes
 
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _store(where: dict[str, Any]):

@@ -23,6 +23,23 @@ SEEDS = FIXTURES / "seeds"
 SEED_000 = SEEDS / "000_7ffb10b0611b3e96.txt"
 
 
+#: Test modules that run whole crawls, OCR, LibreOffice, servers or subprocesses: `make test-fast`
+#: (`pytest -m "not slow"`) leaves them out; `make test` runs everything. A single slow test in an
+#: otherwise fast module carries `@pytest.mark.slow` itself.
+SLOW_MODULES = {
+    "test_celery", "test_crawl", "test_crawl_hostile", "test_crawl_images", "test_disk_full", "test_extract_ocr",
+    "test_extract_office", "test_extract_pdf_large", "test_golden_set", "test_local_inputs",
+    "test_migrations_safe", "test_portal_examples", "test_spiders_images", "test_store_pipeline",
+    "test_corpus_renderings",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def pg_server_url() -> str:
     """Admin URL of the test PostgreSQL server (started on demand)."""

@@ -62,14 +62,14 @@ def redis_url() -> Iterator[str]:
 
 
 def start_workers(n: int, redis_url: str, tmp: Path) -> list[subprocess.Popen]:
-    env = {**os.environ, "HARVESTER_VISIBILITY_TIMEOUT": "20"}
+    env = dict(os.environ)
     return [subprocess.Popen([str(HARVESTER), "worker", "--broker", redis_url, "-c", "1", "-n", f"w{i}@test",
                               "--log-level", "INFO"], cwd=tmp, env=env,
                              stdout=open(tmp / f"worker{i}.log", "w"), stderr=subprocess.STDOUT)
             for i in range(n)]
 
 
-def wait_until_done(redis_url: str, db_url: str, timeout: float = 300) -> None:
+def wait_until_done(redis_url: str, db_url: str, timeout: float = 480) -> None:
     """Queue empty, nothing taken and unacknowledged, every portal's crawl finished: twice in a row."""
     import redis
 

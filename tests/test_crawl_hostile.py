@@ -109,7 +109,7 @@ start_urls = ["{BASE}index.html"]
         docs = {d.url: d for d in s.scalars(select(Document))}
     engine.dispose()
     created = {p for p in tmp.rglob("*")} - before
-    yield {"proc": proc, "docs": docs, "created": created, "tmp": tmp, "data": data}
+    return {"proc": proc, "docs": docs, "created": created, "tmp": tmp, "data": data}
 
 
 def test_hostile_portal_crawl_finishes(crawled):

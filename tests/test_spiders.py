@@ -239,8 +239,8 @@ level = "city"
 cms = "trs"
 start_urls = ["http://www.km.gov.cn/bm/zfxxgknb/index.shtml"]
 ''')
-    body = '''<html><body><script>var countPage = 4;var currentPage = 0;
-createPageHTML(countPage, currentPage, "index", "shtml");</script></body></html>'''.encode()
+    body = b'''<html><body><script>var countPage = 4;var currentPage = 0;
+createPageHTML(countPage, currentPage, "index", "shtml");</script></body></html>'''
     req = Request("http://www.km.gov.cn/bm/zfxxgknb/index.shtml", meta={"portal_id": "t", "kind": "list"})
     reqs, _ = split(list(spider.parse_list(HtmlResponse(req.url, body=body, request=req))))
     assert {r.url.rsplit("/", 1)[1] for r in reqs} == {"index.shtml", "index_1.shtml", "index_2.shtml",

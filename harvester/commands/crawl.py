@@ -235,7 +235,7 @@ def crawl_command(
         overrides = _parse_set(set_ or [])
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2)
+        raise typer.Exit(code=2) from None
     settings_ = resolve(data_dir, db)
     with Store(settings_.db_url, settings_.data_dir) as store:
         register_portals(store, chosen)

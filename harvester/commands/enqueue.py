@@ -50,7 +50,7 @@ def enqueue_command(
         parse_host_map(host_map or [])
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2)
+        raise typer.Exit(code=2) from None
     settings = resolve(data_dir, db)
     with Store(settings.db_url, settings.data_dir) as store:  # the schema exists before any worker starts
         from harvester.commands.crawl import register_portals

@@ -71,7 +71,7 @@ def extract(data: bytes, source: str = "<bytes>", media_type: str | None = None,
         interpret(layout, record)
     except ExtractError as exc:
         _failed(record, ExtractionError(exc.kind, str(exc)))
-    except Exception as exc:  # a library choking on hostile input must not stop a crawl
+    except Exception as exc:  # noqa: BLE001 - a library choking on hostile input must not stop a crawl
         _failed(record, ExtractionError("extract_failed", f"{type(exc).__name__}: {exc}"))
     return record
 

@@ -138,10 +138,7 @@ def _own_cells(tr) -> list:
 
 
 def _has_table_inside(table) -> bool:
-    for el in table.iterdescendants():
-        if _name(el) == "table":
-            return True
-    return False
+    return any(_name(el) == "table" for el in table.iterdescendants())
 
 
 class _Walker:

@@ -1,0 +1,155 @@
+"""Link, export and `reports` on a large database: time and peak memory, SQLite and PostgreSQL.
+
+    .venv/bin/python bench/scale.py --reports 100000 [--night 1000] [--pg URL] [--no-sqlite]
+    .venv/bin/python bench/scale.py --reports 1000000 --pg postgresql+psycopg://...   # hours, ~60 GB
+
+Generates `--reports` reports straight into a fresh database with SQLAlchemy Core bulk inserts:
+each is one document cloned from a real extracted report (the seeds: their every cell, check
+and field) under a varied agency (district × department names) and year (2019–2024), its
+numbers varied so no two reports are equal. Then runs the public commands as subprocesses —
+`harvester link`, `harvester export`, `harvester reports -f csv` — timing each and reading its
+peak RSS from the kernel (wait4), then adds `--night` new documents (one night's crawl) and times
+`harvester link` again. Figures print side by side for each database.
+
+Targets (issue 11): export of 1M reports under 500 MB peak; link of one night (1,000 documents)
+on a 1M-report database under 10 s. Only the public entry points are called, so the script
+measures whatever `harvester.link` / `harvester.export` do at the time it runs.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, UTC
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert  # noqa: E402
+
+from harvester.db.models import Cell, CheckRow, Document  # noqa: E402
+from harvester.extract import EXTRACTOR_VERSION, extract  # noqa: E402
+from harvester.store import Store  # noqa: E402
+
+SEEDS = sorted((ROOT / "tests" / "fixtures" / "seeds").glob("*.txt"))
+HARVESTER = Path(sys.executable).with_name("harvester")
+CITIES = ["淄博市", "烟台市", "临汾市", "杭州市", "成都市", "长春市", "南宁市", "兰州市", "太原市", "福州市"]
+DISTRICTS = ["临淄区", "莱山区", "尧都区", "西湖区", "武侯区", "朝阳区", "青秀区", "城关区", "小店区", "鼓楼区",
+             "张店区", "芝罘区", "洪洞县", "余杭区", "双流区", "南关区", "兴宁区", "七里河区", "迎泽区", "仓山区"]
+DEPARTMENTS = ["人民政府办公室", "发展和改革局", "教育局", "公安局", "民政局", "财政局", "人力资源和社会保障局",
+               "自然资源局", "生态环境局", "住房和城乡建设局", "交通运输局", "水利局", "农业农村局", "商务局",
+               "文化和旅游局", "卫生健康委员会", "应急管理局", "审计局", "市场监督管理局", "统计局", "医疗保障局",
+               "城市管理局", "退役军人事务局", "信访局", "司法局"]
+YEARS = list(range(2019, 2025))
+CHUNK = 2000  # documents per transaction
+
+
+def templates() -> list:
+    records = [extract(p.read_bytes(), str(p)) for p in SEEDS]
+    return [r for r in records if r.error is None and r.cells]
+
+
+def agencies() -> list[str]:
+    return [c + d + dep for c in CITIES for d in DISTRICTS for dep in DEPARTMENTS]  # 5,000 agencies
+
+
+def generate(store: Store, start: int, count: int, tag: str) -> None:
+    """Documents start..start+count-1: document i is agency i // len(YEARS), year i % len(YEARS)."""
+    names, recs = agencies(), templates()
+    now = datetime.now(UTC)
+    for lo in range(start, start + count, CHUNK):
+        hi = min(lo + CHUNK, start + count)
+        docs = []
+        for i in range(lo, hi):
+            rec = recs[i % len(recs)]
+            agency = names[(i // len(YEARS)) % len(names)] + ("" if i < len(names) * len(YEARS) else f"第{i // (len(names) * len(YEARS))}分局")
+            sha = hashlib.sha256(f"{tag}:{i}".encode()).hexdigest()
+            docs.append(dict(url=f"http://bench.gov.cn/{tag}/{i}.html", sha256=sha, size=10000, fetched_at=now,
+                             media_type="text/html", title=f"{agency}{YEARS[i % len(YEARS)]}年政府信息公开工作年度报告",
+                             agency_name=agency, year=YEARS[i % len(YEARS)], template=rec.template,
+                             report_kind=rec.report_kind, pages=rec.pages, extracted_at=now,
+                             extractor_version=EXTRACTOR_VERSION))
+        with store.session() as s, s.begin():
+            ids = list(s.scalars(insert(Document).returning(Document.id), docs))
+            cells, checks = [], []
+            for doc_id, i in zip(ids, range(lo, hi)):
+                rec = recs[i % len(recs)]
+                for c in rec.cells:
+                    value = c.value + (i % 97) if isinstance(c.value, int) and not isinstance(c.value, bool) else c.value
+                    cells.append(dict(document_id=doc_id, table=c.table, row_key=c.row, column_key=c.column,
+                                      value=float(value) if isinstance(value, (int, float)) else None,
+                                      value_text=None if value is None else str(value), raw_text=c.raw,
+                                      semantic=c.semantic, page=c.page))
+                checks += [dict(document_id=doc_id, rule=k.rule, where=k.where, expected=str(k.expected),
+                                found=str(k.found), ok=k.ok) for k in rec.checks]
+            s.execute(insert(Cell), cells)
+            if checks:
+                s.execute(insert(CheckRow), checks)
+        print(f"  {hi - start}/{count} documents", end="\r", flush=True)
+    print()
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """(seconds, peak RSS in MB, exit code) of a subprocess."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    secs = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        print(f"  {' '.join(cmd[:2])} exited {proc.returncode}: {proc.stderr.read().decode()[-500:]}")
+    return secs, usage.ru_maxrss / 1024, proc.returncode
+
+
+def run(db_url: str, data_dir: Path, n: int, night: int) -> dict[str, tuple[float, float, int]]:
+    store = Store(db_url, data_dir)
+    print(f"{store.engine.dialect.name}: generating {n} reports")
+    t0 = time.perf_counter()
+    generate(store, 0, n, "base")
+    print(f"  generated in {time.perf_counter() - t0:.0f} s")
+    store.close()
+    env = {**os.environ, "HARVESTER_DB": db_url, "HARVESTER_DATA_DIR": str(data_dir)}
+    h = str(HARVESTER)
+    out: dict[str, tuple[float, float, int]] = {}
+    out["link (all)"] = timed([h, "link"], env)
+    out["export"] = timed([h, "export", "--out", str(data_dir / "export")], env)
+    out["reports -f csv"] = timed([h, "reports", "-f", "csv"], env)
+    store = Store(db_url, data_dir)
+    generate(store, n, night, "night")
+    store.close()
+    out[f"link (+{night} night)"] = timed([h, "link"], env)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--reports", type=int, default=100_000)
+    ap.add_argument("--night", type=int, default=1000)
+    ap.add_argument("--pg", help="PostgreSQL URL of an EMPTY database to fill (else PostgreSQL is skipped)")
+    ap.add_argument("--no-sqlite", action="store_true")
+    args = ap.parse_args()
+    results: dict[str, dict[str, tuple[float, float, int]]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        if not args.no_sqlite:
+            data = Path(tmp) / "sqlite"
+            results["SQLite"] = run(f"sqlite:///{data / 'h.sqlite'}", data, args.reports, args.night)
+        if args.pg:
+            results["PostgreSQL"] = run(args.pg, Path(tmp) / "pg", args.reports, args.night)
+    print(f"\n{args.reports} reports, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    dbs = list(results)
+    print(f"{'step':<22}" + "".join(f"{db + ' s':>14}{db + ' MB':>15}" for db in dbs))
+    for step in next(iter(results.values())):
+        row = f"{step:<22}"
+        for db in dbs:
+            secs, mb, code = results[db][step]
+            row += f"{secs:>14.1f}{mb:>15.0f}" + ("!" if code else "")
+        print(row)
+
+
+if __name__ == "__main__":
+    main()
