@@ -35,13 +35,27 @@ DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
 
 HTTPCACHE_ENABLED = False
 COOKIES_ENABLED = False
+# Safe defaults: the telnet console opens a local Python shell into the crawler (and leaves
+# credentials in the log); never on.
 TELNETCONSOLE_ENABLED = False
+# Redirect loops end after 20 hops and a gzip bomb at DOWNLOAD_MAXSIZE once decompressed; both are
+# recorded as typed errors on the document (harvester.runs: redirect_loop, decompression_bomb).
+REDIRECT_MAX_TIMES = 20
 FEED_EXPORT_ENCODING = "utf-8"
 
 DOWNLOADER_MIDDLEWARES = {
     # before HttpProxyMiddleware (750): points mapped hosts at a replay server / proxy
     "harvester.hostmap.HostMapMiddleware": 740,
+    # outermost: sees final responses (after redirects, meta refresh, retries, decompression)
+    "harvester.incremental.IncrementalMiddleware": 50,
 }
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    # per-portal run records, typed error counts and the change log (harvester.runs)
+    "harvester.runs.RunRecorder": 500,
+}
+#: conditional requests and unchanged-page detection (harvester.incremental)
+HARVESTER_INCREMENTAL = True
 ITEM_PIPELINES = {
     "harvester.pipelines.store.StorePipeline": 300,
 }

@@ -73,8 +73,9 @@ class StorePipeline:
             self.stats["documents_new" if result.created else "documents_known"] += 1
             if data.get("body") is None or data.get("fetch_error"):
                 self.stats["fetch_errors"] += 1
-        except Exception:  # noqa: BLE001 - one bad document must not stop the crawl
+        except Exception as exc:  # noqa: BLE001 - one bad document must not stop the crawl
             self.stats["store_errors"] += 1
+            item["store_error"] = f"{type(exc).__name__}: {exc}"  # counted per portal by harvester.runs
             log.exception("could not store item %r", _describe(item))
         return item
 

@@ -50,7 +50,7 @@ from typing import Annotated, Any, Iterable, Optional
 import typer
 
 from harvester.cli import app
-from harvester.commands.options import DataDir, DbUrl
+from harvester.commands.options import DataDir, DbUrl, open_store
 
 
 def _is_loopback(addr: str) -> bool:
@@ -115,6 +115,8 @@ def crawl_failed(stats: dict[str, Any]) -> list[str]:
         problems.append(f"finish_reason={stats.get('finish_reason')!r}")
     if stats.get("spider_exceptions/count") or any(k.startswith("spider_exceptions/") for k in stats):
         problems.append("spider exceptions")
+    if stats.get("harvester/run_status") == "failed":  # written by harvester.runs.RunRecorder
+        problems.append(f"run {stats.get('harvester/run_id')} failed: see `harvester status`")
     return problems
 
 
@@ -157,7 +159,6 @@ def crawl_command(
     from harvester.config import resolve
     from harvester.errors import ConfigError
     from harvester.hostmap import parse_host_map
-    from harvester.store import Store
 
     try:
         reg = reg_mod.load(registry or ())
@@ -173,7 +174,7 @@ def crawl_command(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2)
     settings_ = resolve(data_dir, db)
-    with Store(settings_.db_url, settings_.data_dir) as store:
+    with open_store(data_dir, db) as store:
         register_portals(store, chosen)
     settings = build_settings(db_url=settings_.db_url, data_dir=settings_.data_dir, host_map=mapping,
                               portals=chosen, redis_url=redis, redis_key=redis_key, overrides=overrides,

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from harvester.cli import app
-from harvester.commands.options import DataDir, DbUrl
+from harvester.commands.options import DataDir, DbUrl, open_store
 
 
 @app.command("export")
@@ -18,12 +18,9 @@ def export_command(
     db: DbUrl = None,
 ) -> None:
     """Export reports, their cells (long form) and tables 2-4 (wide) as CSV."""
-    from harvester.config import resolve
     from harvester.export import export
-    from harvester.store import Store
 
-    settings = resolve(data_dir, db)
-    with Store(settings.db_url, settings.data_dir) as store:
+    with open_store(data_dir, db, read_only=True) as store:
         result = export(store, out, bom=bom)
     for name, rows in result.files.items():
         typer.echo(f"{out / name}: {rows} rows")

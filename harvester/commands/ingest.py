@@ -7,7 +7,7 @@ from typing import Annotated, Iterator
 import typer
 
 from harvester.cli import app
-from harvester.commands.options import DataDir, DbUrl
+from harvester.commands.options import DataDir, DbUrl, open_store
 
 
 def iter_files(paths: list[Path]) -> Iterator[Path]:
@@ -24,7 +24,8 @@ def iter_files(paths: list[Path]) -> Iterator[Path]:
 
 @app.command("ingest")
 def ingest_command(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively).")],
+    paths: Annotated[list[Path], typer.Argument(
+        exists=True, help="Files or folders (searched recursively); a path that does not exist is a usage error.")],
     data_dir: DataDir = None,
     db: DbUrl = None,
 ) -> None:
@@ -36,14 +37,10 @@ def ingest_command(
     from rich.console import Console
     from rich.table import Table
 
-    from harvester.config import resolve
-    from harvester.store import Store
-
-    settings = resolve(data_dir, db)
     console = Console()
     counts = {"files": 0, "new": 0, "already stored": 0, "extraction errors": 0, "unreadable": 0}
     errors: list[tuple[str, str]] = []
-    with Store(settings.db_url, settings.data_dir) as store:
+    with open_store(data_dir, db) as store:
         run_id = store.start_run("ingest")
         for path in iter_files(paths):
             counts["files"] += 1

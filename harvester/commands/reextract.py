@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from harvester.cli import app
-from harvester.commands.options import DataDir, DbUrl
+from harvester.commands.options import DataDir, DbUrl, open_store
 
 
 @app.command("reextract")
@@ -19,11 +19,7 @@ def reextract_command(
 
     Nothing is fetched again: every document's original bytes are kept in the archive.
     """
-    from harvester.config import resolve
-    from harvester.store import Store
-
-    settings = resolve(data_dir, db)
-    with Store(settings.db_url, settings.data_dir) as store:
+    with open_store(data_dir, db) as store:
         n = store.reextract(document)
         stats = store.link()
     typer.echo(f"re-extracted {n} documents; {stats}")

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from harvester.cli import app
-from harvester.commands.options import DataDir, DbUrl, Format, OutputFormat, emit
+from harvester.commands.options import DataDir, DbUrl, Format, OutputFormat, emit, open_store
 
 COLUMNS = ["report_id", "agency", "year", "template", "documents", "checks_failed", "source_url"]
 
@@ -25,14 +25,11 @@ def reports_command(
     """List the linked reports with their number of documents and failed checks."""
     from sqlalchemy import func, select
 
-    from harvester.config import resolve
     from harvester.db.models import Agency, Document, Report, ReportDocument
     from harvester.export import report_checks, value_documents
     from harvester.link import merged_cells
-    from harvester.store import Store
 
-    settings = resolve(data_dir, db)
-    with Store(settings.db_url, settings.data_dir) as store, store.session() as s:
+    with open_store(data_dir, db, read_only=True) as store, store.session() as s:
         docs = select(ReportDocument.report_id, func.count().label("n")).group_by(ReportDocument.report_id).subquery()
         q = (select(Report.id, Agency.name, Report.year, Report.template, func.coalesce(docs.c.n, 0),
                     Report.canonical_document_id, Document.url)
