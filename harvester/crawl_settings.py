@@ -56,6 +56,7 @@ EXTENSIONS = {
 }
 #: conditional requests and unchanged-page detection (harvester.incremental)
 HARVESTER_INCREMENTAL = True
+HARVESTER_CONDITIONAL = True
 ITEM_PIPELINES = {
     "harvester.pipelines.store.StorePipeline": 300,
 }

@@ -21,7 +21,9 @@ middleware prepared it and a response after redirects, meta refreshes, retries a
 * **Validators** of every fetched response are written to the stored document at spider close
   (``documents.etag`` / ``documents.last_modified`` of the row with that URL and SHA-256).
 
-Settings: ``HARVESTER_INCREMENTAL`` (default True; ``harvester nightly --full`` turns it off).
+Settings: ``HARVESTER_INCREMENTAL`` (default True: the middleware is on), ``HARVESTER_CONDITIONAL``
+(default True; ``harvester nightly --full`` turns it off: every document is downloaded in full,
+and still compared with its stored version, so unchanged pages add nothing).
 """
 from __future__ import annotations
 
@@ -85,6 +87,7 @@ class IncrementalMiddleware:
         self.known: dict[str, Stored] = {}
         self.validators: dict[tuple[str, str], tuple[str | None, str | None]] = {}
         self.cms: dict[str, str] = {}
+        self.conditional = True
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "IncrementalMiddleware":
@@ -94,6 +97,7 @@ class IncrementalMiddleware:
         if not crawler.settings.getbool("HARVESTER_INCREMENTAL", True):
             raise NotConfigured("HARVESTER_INCREMENTAL is off")
         mw = cls(crawler)
+        mw.conditional = crawler.settings.getbool("HARVESTER_CONDITIONAL", True)
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
@@ -125,7 +129,7 @@ class IncrementalMiddleware:
         if request.meta.get("kind") not in DOCUMENT_KINDS or request.method != "GET":
             return None
         stored = self.known.get(request.url)
-        if stored is None:
+        if stored is None or not self.conditional:
             return None
         if stored.etag and b"If-None-Match" not in request.headers:
             request.headers[b"If-None-Match"] = stored.etag

@@ -18,7 +18,9 @@ that has a value for it, canonical first, so a report whose table 2 is on its pa
 whose table 3 is in a picture or a PDF is complete.
 
 `link()` computes the whole desired state and applies only the differences, so
-running it again changes nothing. Fetch failures are never linked.
+running it again changes nothing. Fetch failures are never linked, nor is a version of a URL
+that a newer version of the same URL supersedes (a revised report replaces its numbers; the old
+version stays stored, with its cells, in the change log's ``previous_document_id``).
 """
 from __future__ import annotations
 
@@ -120,6 +122,8 @@ def _link(s: Session) -> LinkStats:
                                       Document.media_type)
                                .where(or_(Document.error_kind.is_(None), Document.error_kind != "fetch"))
                                .order_by(Document.id))}
+    latest = {d.url: d.id for d in docs.values()}  # ascending ids: the newest version of a URL
+    docs = {i: d for i, d in docs.items() if latest[d.url] == i}
     stats.documents = len(docs)
     stats.parents_resolved = _resolve_parents(s, docs)
 

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 #: Every error kind a run can record, in the order `harvester status` shows them.
 ERROR_KINDS = ("timeout", "dns", "connection", "http_4xx", "http_5xx", "blocked", "too_large", "redirect_loop",
-               "decompression_bomb", "store_error", "spider_error", "dropped", "other")
+               "decompression_bomb", "store_error", "spider_error", "other")
 
 #: Exception classes (dotted path) -> kind; the first match in this order wins (subclasses first).
 EXCEPTION_KINDS: tuple[tuple[str, str], ...] = (
@@ -255,6 +255,16 @@ def finish_run(store: Any, run_id: int, tallies: dict[str, PortalTally], *, fini
     return run_status
 
 
+def record_error_kinds(store: Any, kinds: dict[str, str]) -> None:
+    """Write the typed kind onto the fetch-error documents of these URLs (``documents.fetch_error_kind``)."""
+    if not kinds:
+        return
+    with store.session() as s, s.begin():
+        for url, kind in kinds.items():
+            s.execute(update(Document).where(Document.url == url, Document.error_kind == "fetch",
+                                             Document.fetch_error_kind.is_(None)).values(fetch_error_kind=kind))
+
+
 # ---------------------------------------------------------------- the Scrapy extension
 class RunRecorder:
     """Counts pages, documents and typed errors per portal from Scrapy's signals and writes the
@@ -271,6 +281,7 @@ class RunRecorder:
         self.run_id = run_id
         self.own_run = own_run
         self.tallies: dict[str, PortalTally] = defaultdict(PortalTally)
+        self.error_kinds: dict[str, str] = {}  # url -> typed kind, written onto the error documents
         self.status: str | None = None
 
     @classmethod
@@ -297,7 +308,6 @@ class RunRecorder:
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.spider_error, signal=signals.spider_error)
-        crawler.signals.connect(ext.request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
@@ -327,17 +337,16 @@ class RunRecorder:
         if data.get("store_error"):
             t.errors["store_error"] += 1
         elif data.get("fetch_error") or data.get("body") is None:
-            t.errors[data.get("fetch_error_kind") or status_kind(data.get("status")) or "other"] += 1
+            kind = data.get("fetch_error_kind") or status_kind(data.get("status")) or "other"
+            t.errors[kind] += 1
+            if data.get("url"):
+                self.error_kinds[data["url"]] = kind
         else:
             t.found += 1
 
     def spider_error(self, failure: Any, response: Any, spider: Any) -> None:
         t = self._tally(getattr(response, "meta", None) if response is not None else None)
         (t or self.tallies[""]).errors["spider_error"] += 1
-
-    def request_dropped(self, request: Any, spider: Any) -> None:
-        if t := self._tally(request.meta):
-            t.errors["dropped"] += 1
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
@@ -347,6 +356,7 @@ class RunRecorder:
         if unattributed is not None and (unattributed.errors or unattributed.found):
             log.warning("items without a portal id: %s", dict(unattributed.errors) or unattributed.found)
         try:
+            record_error_kinds(self.store, self.error_kinds)
             self.status = finish_run(self.store, self.run_id, dict(self.tallies), finish_reason=reason,
                                      stats=keep, portals=getattr(spider, "portal_ids", []) or [])
             if self.crawler.stats:

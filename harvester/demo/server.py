@@ -11,7 +11,8 @@ header. `path/` serves `path/index.html`. A query string first selects
 `<file>@<query>` (e.g. `downfile.jsp@classid=0&filename=a.pdf`), then `<file>`.
 Paths listed in `fail` answer with that status; anything missing is 404.
 HTML is served as `text/html` with no charset (like many GBK portals), so the
-client has to sniff the encoding.
+client has to sniff the encoding. Files carry ETag / Last-Modified and conditional GETs
+(If-None-Match, If-Modified-Since) get 304 Not Modified, like a static nginx.
 
     python -m harvester.demo.server ROOT [--port N]
 """
@@ -119,9 +120,20 @@ class ReplayServer:
                     server.log.append((self.command, host, parts.path + (f"?{parts.query}" if parts.query else ""),
                                        status))
                 body = file.read_bytes() if file else f"{status}\n".encode()
+                validators = _validators(file, body) if file and self.command == "GET" else {}
+                if validators and _not_modified(self.headers, validators):
+                    with server._lock:
+                        server.log[-1] = server.log[-1][:3] + (304,)
+                    self.send_response(304)
+                    for name, value in validators.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    return
                 self.send_response(status)
                 self.send_header("Content-Type", _content_type(file, body) if file else "text/plain")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in validators.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 if send_body:
                     self.wfile.write(body)
@@ -143,6 +155,31 @@ class ReplayServer:
     def served(self, host: str | None = None) -> list[tuple[str, str, str, int]]:
         with self._lock:
             return [e for e in self.log if host is None or e[1] == host]
+
+
+def _validators(file: Path, body: bytes) -> dict[str, str]:
+    """ETag (a hash of the bytes) and Last-Modified (the file's mtime), as nginx sends for static files."""
+    import hashlib
+    from email.utils import formatdate
+
+    return {"ETag": f'"{hashlib.sha256(body).hexdigest()[:20]}"',
+            "Last-Modified": formatdate(int(file.stat().st_mtime), usegmt=True)}
+
+
+def _not_modified(headers, validators: dict[str, str]) -> bool:
+    """RFC 9110 13.1: If-None-Match wins over If-Modified-Since."""
+    from email.utils import parsedate_to_datetime
+
+    match = headers.get("If-None-Match")
+    if match is not None:
+        return validators["ETag"] in [t.strip() for t in match.split(",")] or match.strip() == "*"
+    since = headers.get("If-Modified-Since")
+    if since:
+        try:
+            return parsedate_to_datetime(validators["Last-Modified"]) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
 
 
 def _content_type(file: Path, body: bytes) -> str:
