@@ -134,8 +134,13 @@ def open_store(data_dir: str | None, db: str | None, *, read_only: bool = False)
 
 
 def check_writable(path: Path) -> None:
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise CliError(f"data directory {path} is not writable (checked {existing})")
+    """Create the data directory if needed and write a probe file into it (as root, `os.access`
+    says yes to read-only mounts and /proc; only a real write tells)."""
+    import tempfile
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path, prefix=".write-probe-"):
+            pass
+    except OSError as exc:
+        raise CliError(f"data directory {path} is not writable: {exc.strerror or exc}") from None
