@@ -308,6 +308,7 @@ class RunRecorder:
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
         crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(ext.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(ext.request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
@@ -347,6 +348,24 @@ class RunRecorder:
     def spider_error(self, failure: Any, response: Any, spider: Any) -> None:
         t = self._tally(getattr(response, "meta", None) if response is not None else None)
         (t or self.tallies[""]).errors["spider_error"] += 1
+
+    def request_dropped(self, request: Any, spider: Any) -> None:
+        """A redirect back to a URL of its own chain (A → B → A) is dropped by the seen-set before
+        RedirectMiddleware counts to REDIRECT_MAX_TIMES: record it as the redirect loop it is."""
+        chain = request.meta.get("redirect_urls") or []
+        if request.url not in chain:
+            return  # an ordinary duplicate
+        portal = request.meta.get("portal_id")
+        t = self.tallies[portal or ""]
+        t.touch()
+        t.errors["redirect_loop"] += 1
+        message = "redirect_loop: " + " -> ".join([*chain, request.url])
+        try:
+            self.store.add_document(chain[0], None, fetch_error=message, portal_id=portal, run_id=self.run_id,
+                                    parent_url=request.meta.get("parent_url"))
+            self.error_kinds[chain[0]] = "redirect_loop"
+        except Exception:  # noqa: BLE001 - recording must never stop the crawl
+            log.exception("could not record the redirect loop of %s", chain[0])
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
