@@ -53,7 +53,10 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     # per-portal run records, typed error counts and the change log (harvester.runs)
     "harvester.runs.RunRecorder": 500,
+    # per-portal progress bars / plain lines (harvester.progress); on in `harvester crawl` and `nightly`
+    "harvester.progress.CrawlProgress": 510,
 }
+HARVESTER_PROGRESS = False
 #: conditional requests and unchanged-page detection (harvester.incremental)
 HARVESTER_INCREMENTAL = True
 HARVESTER_CONDITIONAL = True

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -191,7 +191,8 @@ class Store:
                 raise
             return AddResult(existing, False)
 
-    def reextract(self, document_ids: Iterable[int] | None = None) -> int:
+    def reextract(self, document_ids: Iterable[int] | None = None,
+                  on_progress: Callable[[int, int], None] | None = None) -> int:
         """Re-run extraction on stored documents from the archive (no network).
 
         Replaces each document's extracted fields, cells, checks and errors; fetch
@@ -204,7 +205,9 @@ class Store:
                 q = q.where(Document.id.in_(list(document_ids)))
             ids = list(s.scalars(q.order_by(Document.id)))
         done = 0
-        for doc_id in ids:
+        for i, doc_id in enumerate(ids, 1):
+            if on_progress is not None:
+                on_progress(i, len(ids))
             with self.session() as s, s.begin():
                 row = s.get(Document, doc_id)
                 assert row is not None and row.raw_path is not None

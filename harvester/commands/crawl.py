@@ -177,8 +177,8 @@ def crawl_command(
     with open_store(data_dir, db) as store:
         register_portals(store, chosen)
     settings = build_settings(db_url=settings_.db_url, data_dir=settings_.data_dir, host_map=mapping,
-                              portals=chosen, redis_url=redis, redis_key=redis_key, overrides=overrides,
-                              log_level=log_level)
+                              portals=chosen, redis_url=redis, redis_key=redis_key,
+                              overrides={"HARVESTER_PROGRESS": True, **overrides}, log_level=log_level)
     stats = run_crawl(chosen, settings)
     typer.echo(summary_line(stats))
     problems = crawl_failed(stats)

@@ -20,7 +20,11 @@ def export_command(
     """Export reports, their cells (long form) and tables 2-4 (wide) as CSV."""
     from harvester.export import export
 
-    with open_store(data_dir, db, read_only=True) as store:
+    from harvester.progress import Progress
+
+    with open_store(data_dir, db, read_only=True) as store, Progress() as progress:
+        task = progress.task("export", unit="files")
         result = export(store, out, bom=bom)
+        task.update(done=len(result.files), total=len(result.files))
     for name, rows in result.files.items():
         typer.echo(f"{out / name}: {rows} rows")

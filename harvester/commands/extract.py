@@ -21,26 +21,34 @@ def extract_command(
     Exits non-zero at the end if any input failed; the other inputs still go on.
     """
     from harvester.extract import extract
+    from harvester.progress import Progress
 
     failed = 0
-    for path in paths:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            failed += 1
-            line = {"source": str(path), "sha256": None, "media_type": None, "title": None, "agency": None,
-                    "year": None, "template": None, "table2": None, "table3": None, "table4": None,
-                    "blank_cells": [], "checks": [], "error": {"kind": "unreadable_file", "message": str(exc)}}
-            typer.echo(json.dumps(line, ensure_ascii=False) if as_json else f"{path}: error: {exc}")
-            continue
-        record = extract(data, source=str(path))
-        failed += record.error is not None
-        if as_json:
-            typer.echo(json.dumps(record.to_json(), ensure_ascii=False))
-        else:
-            _print_summary(record)
+    with Progress() as progress:
+        task = progress.task("extract", total=len(paths), unit="files")
+        for path in paths:
+            failed += _extract_one(path, as_json, extract)
+            task.advance()
     if failed:
         raise typer.Exit(code=1)
+
+
+def _extract_one(path: Path, as_json: bool, extract) -> int:
+    """Print one input's result; 1 if it failed."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        line = {"source": str(path), "sha256": None, "media_type": None, "title": None, "agency": None,
+                "year": None, "template": None, "table2": None, "table3": None, "table4": None,
+                "blank_cells": [], "checks": [], "error": {"kind": "unreadable_file", "message": str(exc)}}
+        typer.echo(json.dumps(line, ensure_ascii=False) if as_json else f"{path}: error: {exc}")
+        return 1
+    record = extract(data, source=str(path))
+    if as_json:
+        typer.echo(json.dumps(record.to_json(), ensure_ascii=False))
+    else:
+        _print_summary(record)
+    return int(record.error is not None)
 
 
 def _print_summary(record) -> None:

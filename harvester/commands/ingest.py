@@ -40,9 +40,14 @@ def ingest_command(
     console = Console()
     counts = {"files": 0, "new": 0, "already stored": 0, "extraction errors": 0, "unreadable": 0}
     errors: list[tuple[str, str]] = []
-    with open_store(data_dir, db) as store:
+    from harvester.progress import Progress
+
+    files = list(iter_files(paths))
+    with open_store(data_dir, db) as store, Progress() as progress:
+        task = progress.task("ingest", total=len(files), unit="files")
         run_id = store.start_run("ingest")
-        for path in iter_files(paths):
+        for path in files:
+            task.advance()
             counts["files"] += 1
             url = path.resolve().as_uri()
             try:

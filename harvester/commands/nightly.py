@@ -221,7 +221,7 @@ def nightly_command(
             run_id = begin_run(store, [p.id for p in chosen])
         crawl_settings = build_settings(
             db_url=settings_.db_url, data_dir=settings_.data_dir, host_map=mapping, portals=chosen,
-            overrides={"HARVESTER_RUN_ID": run_id, "HARVESTER_LINK_ON_CLOSE": False,
+            overrides={"HARVESTER_RUN_ID": run_id, "HARVESTER_LINK_ON_CLOSE": False, "HARVESTER_PROGRESS": True,
                        "HARVESTER_CONDITIONAL": not full, **overrides},
             log_level=log_level)
         stats = run_crawl(chosen, crawl_settings)
@@ -230,12 +230,18 @@ def nightly_command(
                           f"{stats.get('harvester/not_modified', 0)} not modified, "
                           f"{stats.get('harvester/volatile_only', 0)} unchanged apart from volatile parts; "
                           f"window: {'every year' if years is None else ', '.join(map(str, sorted(years)))}")
-        with open_store(data_dir, db) as store:
+        from harvester.progress import Progress
+
+        with open_store(data_dir, db) as store, Progress() as progress:
+            task = progress.task("nightly: extract, link, export", total=3, unit="steps")
             steps["extract"] = _step(problems, "extract", lambda: _extract_pending(store))
+            task.advance(note="extract done")
             steps["link"] = _step(problems, "link", lambda: ", ".join(
                 f"{k} {v}" for k, v in store.link().as_dict().items()))
+            task.advance(note="link done")
             target = out or settings_.data_dir / "export"
             steps["export"] = _step(problems, "export", lambda: _export(store, target))
+            task.advance(note="export done")
             figures = summarize(store, run_id)
     if figures["status"] != "ok" and not any(p.startswith("run ") for p in problems):
         problems.append(f"run status {figures['status']}")

@@ -19,7 +19,10 @@ def reextract_command(
 
     Nothing is fetched again: every document's original bytes are kept in the archive.
     """
-    with open_store(data_dir, db) as store:
-        n = store.reextract(document)
+    from harvester.progress import Progress
+
+    with open_store(data_dir, db) as store, Progress() as progress:
+        task = progress.task("reextract", unit="documents")
+        n = store.reextract(document, on_progress=lambda done, total: task.update(done=done, total=total))
         stats = store.link()
     typer.echo(f"re-extracted {n} documents; {stats}")
