@@ -18,8 +18,17 @@ middleware prepared it and a response after redirects, meta refreshes, retries a
   ``documents.removed_at`` set on its versions (never deleted) and a ``removed`` entry in
   ``document_changes``; the request ends with `DocumentRemoved` (an `IgnoreRequest`), so no error
   document is stored for it.
-* **Validators** of every fetched response are written to the stored document at spider close
-  (``documents.etag`` / ``documents.last_modified`` of the row with that URL and SHA-256).
+* **Resume.** When the crawl runs right before this one were killed (``aborted``, see
+  `harvester.runs.interrupted_runs`; setting ``HARVESTER_RESUME_RUNS``), a document they stored is
+  not requested at all: its archived bytes are handed to the spider (flag ``resumed``), which
+  follows its attachments as if it had fetched it. List pages are walked again (they are the
+  frontier); everything else continues where the killed run stopped, and the result is the
+  document set an uninterrupted crawl stores. Scrapy's JOBDIR is not used for this: it writes its
+  queue index only on a graceful stop, so after SIGKILL it cannot be trusted, while the database
+  and the archive are written atomically per document.
+* **Validators** of a fetched document are written onto its row (``documents.etag`` /
+  ``documents.last_modified`` of the row with that URL and SHA-256) as soon as the store pipeline
+  has stored it (signal ``item_scraped``), so even a run killed a second later leaves them.
 
 Settings: ``HARVESTER_INCREMENTAL`` (default True: the middleware is on), ``HARVESTER_CONDITIONAL``
 (default True; ``harvester nightly --full`` turns it off: every document is downloaded in full,
@@ -60,6 +69,7 @@ class Stored:
     etag: str | None
     last_modified: str | None
     portal_id: str | None
+    run_id: int | None = None
 
 
 def is_parent_folder(original: str, target: str) -> bool:
@@ -85,9 +95,9 @@ class IncrementalMiddleware:
         self.crawler = crawler
         self.store: Any = None
         self.known: dict[str, Stored] = {}
-        self.validators: dict[tuple[str, str], tuple[str | None, str | None]] = {}
         self.cms: dict[str, str] = {}
         self.conditional = True
+        self.resume_runs: set[int] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "IncrementalMiddleware":
@@ -99,6 +109,7 @@ class IncrementalMiddleware:
         mw = cls(crawler)
         mw.conditional = crawler.settings.getbool("HARVESTER_CONDITIONAL", True)
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
 
@@ -113,22 +124,38 @@ class IncrementalMiddleware:
         portals = list(getattr(spider, "portal_ids", []) or [])
         self.cms = {pid: p.cms for pid, p in (getattr(spider, "portals", {}) or {}).items()}
         self.known = load_stored(self.store, portals)
+        self.resume_runs = {int(r) for r in settings.getlist("HARVESTER_RESUME_RUNS")}
+        if self.resume_runs:
+            log.info("resuming the killed run(s) %s: %d documents they stored are not fetched again",
+                     sorted(self.resume_runs), sum(k.run_id in self.resume_runs for k in self.known.values()))
         log.info("incremental: %d stored documents of %d portals can be requested conditionally",
                  len(self.known), len(portals))
 
     def spider_closed(self, spider: Any) -> None:
-        if self.store is None:
-            return
-        try:
-            save_validators(self.store, self.validators)
-        finally:
+        if self.store is not None:
             self.store.close()
+
+    def item_scraped(self, item: Any, response: Any, spider: Any) -> None:
+        """Write the validators of a document just stored (its own response, fetched from the portal)."""
+        data = dict(item)
+        body = data.get("body")
+        if not body or data.get("fetch_error") or response is None or self.store is None:
+            return
+        if response.url != data.get("final_url") or set(response.flags) & {"not_modified", "resumed", "volatile_only"}:
+            return
+        etag, modified = response.headers.get(b"ETag"), response.headers.get(b"Last-Modified")
+        if etag or modified:
+            save_validators(self.store, {(data["url"], hashlib.sha256(body).hexdigest()):
+                                         (_header(etag), _header(modified))})
 
     # ------------------------------------------------------------------ requests
     def process_request(self, request: Any, spider: Any = None) -> None:
         if request.meta.get("kind") not in DOCUMENT_KINDS or request.method != "GET":
             return None
         stored = self.known.get(request.url)
+        if stored is not None and stored.run_id in self.resume_runs:
+            self.crawler.stats.inc_value("harvester/resumed")
+            return self._from_archive(request, stored, None, "resumed")
         if stored is None or not self.conditional:
             return None
         if stored.etag and b"If-None-Match" not in request.headers:
@@ -154,23 +181,15 @@ class IncrementalMiddleware:
             return self._from_archive(request, stored, response, "not_modified")
         if response.status >= 300:
             return response
-        etag = response.headers.get(b"ETag")
-        modified = response.headers.get(b"Last-Modified")
         body = response.body
         if stored is not None and hashlib.sha256(body).hexdigest() != stored.sha256:
             content_type = _header(response.headers.get(b"Content-Type"))
             if is_html(body, content_type) and self._same_content(body, content_type, stored):
                 stats.inc_value("harvester/volatile_only")
-                self._remember(original, stored.sha256, etag, modified)
                 return self._from_archive(request, stored, response, "volatile_only")
-        self._remember(original, hashlib.sha256(body).hexdigest(), etag, modified)
         return response
 
     # ------------------------------------------------------------------ helpers
-    def _remember(self, url: str, sha: str, etag: bytes | None, modified: bytes | None) -> None:
-        if etag or modified:
-            self.validators[(url, sha)] = (_header(etag), _header(modified))
-
     def _same_content(self, body: bytes, content_type: str | None, stored: Stored) -> bool:
         try:
             old = self.store.archive.get(stored.raw_path)
@@ -195,8 +214,8 @@ class IncrementalMiddleware:
             return retry
         headers = Headers({b"Content-Type": stored.media_type or "application/octet-stream"})
         cls = responsetypes.from_args(headers=headers, url=request.url, body=body)
-        return cls(url=request.url, status=200, headers=headers, body=body, request=request,
-                   flags=[*response.flags, flag])
+        flags = [*(response.flags if response is not None else []), flag]
+        return cls(url=request.url, status=200, headers=headers, body=body, request=request, flags=flags)
 
     def _mark_removed(self, url: str, stored: Stored, response: Any) -> None:
         run_id = self.crawler.settings.getint("HARVESTER_RUN_ID") or None
@@ -214,7 +233,7 @@ class IncrementalMiddleware:
 def load_stored(store: Any, portals: list[str]) -> dict[str, Stored]:
     """The latest stored, not removed, successfully fetched version of each URL of `portals`."""
     q = (select(Document.id, Document.url, Document.sha256, Document.raw_path, Document.media_type,
-                Document.etag, Document.last_modified, Document.portal_id)
+                Document.etag, Document.last_modified, Document.portal_id, Document.crawl_run_id)
          .where(Document.sha256.is_not(None), Document.raw_path.is_not(None), Document.removed_at.is_(None),
                 Document.http_status.is_(None) | (Document.http_status < 400))
          .order_by(Document.id))
@@ -224,7 +243,7 @@ def load_stored(store: Any, portals: list[str]) -> dict[str, Stored]:
     with store.session() as s:
         for row in s.execute(q):
             known[row.url] = Stored(row.id, row.sha256, row.raw_path, row.media_type, row.etag,
-                                    row.last_modified, row.portal_id)
+                                    row.last_modified, row.portal_id, row.crawl_run_id)
     return known
 
 

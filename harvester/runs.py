@@ -159,7 +159,22 @@ def mark_aborted(store: Any) -> list[int]:
             s.execute(update(CrawlRun).where(CrawlRun.id.in_(dead)).values(status="aborted", finished_at=_now()))
     for run_id in dead:
         log.warning("run %s was killed before it finished: marked aborted", run_id)
+        record_changes(store, run_id)  # what it did store is in the change log all the same
     return dead
+
+
+def interrupted_runs(store: Any, before: int) -> list[int]:
+    """The aborted crawl runs right before run `before` (newest first, up to the last run that
+    ended): a crawl that starts after them resumes their work (`harvester.incremental`)."""
+    with store.session() as s:
+        rows = s.execute(select(CrawlRun.id, CrawlRun.status).where(CrawlRun.id < before, CrawlRun.kind == "crawl")
+                         .order_by(CrawlRun.id.desc()).limit(100)).all()
+    out = []
+    for run_id, status in rows:
+        if status != "aborted":
+            break
+        out.append(run_id)
+    return out
 
 
 def begin_run(store: Any, portals: Sequence[str], kind: str = "crawl") -> int:
@@ -302,6 +317,8 @@ class RunRecorder:
         if run_id is None:
             run_id = begin_run(store, [])
             settings.set("HARVESTER_RUN_ID", run_id, priority="cmdline")  # settings freeze after extensions
+        if not settings.getlist("HARVESTER_RESUME_RUNS"):
+            settings.set("HARVESTER_RESUME_RUNS", interrupted_runs(store, run_id), priority="cmdline")
         ext = cls(crawler, store, run_id, own)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.request_scheduled, signal=signals.request_scheduled)

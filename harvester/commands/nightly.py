@@ -215,13 +215,15 @@ def nightly_command(
     with open_store(data_dir, db) as store:
         register_portals(store, chosen)
     with NightlyLock(settings_.data_dir):
-        from harvester.runs import begin_run
+        from harvester.runs import begin_run, interrupted_runs
 
         with open_store(data_dir, db) as store:
             run_id = begin_run(store, [p.id for p in chosen])
+            resume = interrupted_runs(store, run_id)
         crawl_settings = build_settings(
             db_url=settings_.db_url, data_dir=settings_.data_dir, host_map=mapping, portals=chosen,
             overrides={"HARVESTER_RUN_ID": run_id, "HARVESTER_LINK_ON_CLOSE": False, "HARVESTER_PROGRESS": True,
+                       "HARVESTER_RESUME_RUNS": resume,
                        "HARVESTER_CONDITIONAL": not full, **overrides},
             log_level=log_level)
         stats = run_crawl(chosen, crawl_settings)

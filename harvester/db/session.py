@@ -56,9 +56,19 @@ def upgrade(db_url: str | Engine, revision: str = "head") -> None:
         if not isinstance(db_url, Engine) and key.startswith("sqlite:///"):
             Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
         cfg = alembic_config(key)
+        raw = None
         with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                # pysqlite does not put DDL in a transaction: a process killed during a migration
+                # would leave a half-made schema ("table agencies already exists" forever after).
+                # BEGIN IMMEDIATE makes the migration all or nothing (and one migrator at a time).
+                raw = conn.connection.driver_connection
+                raw.isolation_level = None
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
+        if raw is not None:
+            raw.isolation_level = ""  # back to pysqlite's default for the pooled connection
         if revision == "head":
             _upgraded.add(key)
         if not isinstance(db_url, Engine):
