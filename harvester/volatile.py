@@ -34,7 +34,7 @@ def _r(name: str, pattern: str, replacement: str, cms: str = "*") -> Rule:
     return Rule(name, re.compile(pattern, re.IGNORECASE | re.DOTALL), replacement, cms)
 
 
-_COUNTER_LABELS = r"(?:浏览次数|浏览量|访问量|访问次数|阅读次数|阅读量|点击数|点击量|点击次数|查看次数|人次)"
+_COUNTER_LABELS = r"(?:浏览次数|浏览量|访问量|访问次数|阅读次数|阅读量|点击数|点击量|点击次数|查看次数)"
 _TAGS = r"(?:\s|&nbsp;|<[^>]{0,200}>)*"
 
 RULES: tuple[Rule, ...] = (
