@@ -35,8 +35,10 @@ DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
 
 HTTPCACHE_ENABLED = False
 COOKIES_ENABLED = False
-# Safe defaults: the telnet console opens a local Python shell into the crawler (and leaves
-# credentials in the log); never on.
+# Safe defaults: Scrapy's remote-control extension (Scrapy >= 2.14, on by default) opens an HTTP
+# endpoint that executes Python code sent to it and writes token/port job files into the user's
+# profile; the older telnet console opens a Python shell. Both stay off.
+REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Redirect loops end after 20 hops and a gzip bomb at DOWNLOAD_MAXSIZE once decompressed; both are
 # recorded as typed errors on the document (harvester.runs: redirect_loop, decompression_bomb).
@@ -51,6 +53,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
     # per-portal run records, typed error counts and the change log (harvester.runs)
     "harvester.runs.RunRecorder": 500,
     # per-portal progress bars / plain lines (harvester.progress); on in `harvester crawl` and `nightly`

@@ -393,8 +393,12 @@ class RunRecorder:
             log.warning("items without a portal id: %s", dict(unattributed.errors) or unattributed.found)
         try:
             record_error_kinds(self.store, self.error_kinds)
+            # with a shared queue (scrapy-redis) another process may have crawled a portal entirely:
+            # only the portals this process worked on get a row from it
+            shared = "scrapy_redis" in str(self.crawler.settings.get("SCHEDULER"))
+            portals = [] if shared else getattr(spider, "portal_ids", []) or []
             self.status = finish_run(self.store, self.run_id, dict(self.tallies), finish_reason=reason,
-                                     stats=keep, portals=getattr(spider, "portal_ids", []) or [])
+                                     stats=keep, portals=portals)
             if self.crawler.stats:
                 self.crawler.stats.set_value("harvester/run_status", self.status)
                 self.crawler.stats.set_value("harvester/run_id", self.run_id)

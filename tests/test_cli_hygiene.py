@@ -161,3 +161,21 @@ def test_scrapy_telnet_console_is_off():
     settings = build_settings(db_url="sqlite://", data_dir="/tmp/x", host_map={}, portals=[])
     assert settings.getbool("TELNETCONSOLE_ENABLED") is False
     assert settings.getdict("EXTENSIONS").get("scrapy.extensions.telnet.TelnetConsole", "absent") is None
+
+
+def test_a_crawl_opens_no_remote_control_endpoint_and_leaves_no_job_files(tmp_path):
+    """Scrapy >= 2.14 starts a code-executing HTTP endpoint by default and writes its token to a job file."""
+    from portal_server import REGISTRY, serve
+
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    with serve() as srv:
+        cmd = [str(HARVESTER), "crawl", "yaodu-col1229", "--registry", str(REGISTRY), "--data-dir",
+               str(tmp_path / "d"), "--set", f"REMOTE_CONTROL_JOBS_DIR={jobs}"]
+        for entry in srv.host_map():
+            cmd += ["--host-map", entry]
+        proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Remote control" not in proc.stderr and "Telnet console" not in proc.stderr
+    assert "spider opened" in proc.stderr.lower()  # the log was there to look at
+    assert list(jobs.iterdir()) == []

@@ -148,7 +148,7 @@ def test_a_second_nightly_run_is_refused_while_the_first_holds_the_lock(site, tm
     with NightlyLock(tmp_path / "data"), serve(site) as srv:
         proc = nightly(tmp_path, srv, expect=1)
     assert proc.stderr.strip().splitlines()[-1].startswith("error: another nightly run holds")
-    assert not (tmp_path / "data" / "harvester.sqlite").exists() or not srv.served()
+    assert not (tmp_path / "data" / "harvester.sqlite").exists() and not srv.served()  # nothing touched
 
 
 def _dead_pid() -> int:

@@ -6,8 +6,10 @@
 
 Runs `harvester.spiders.portal.PortalSpider` with `harvester.crawl_settings` and the store
 pipeline (documents are archived, extracted and linked as they arrive; the run is
-recorded in `crawl_runs`). Fetch errors are recorded, not fatal; the exit code is 1
-only when the crawl itself broke (spider exceptions, logged errors, abnormal finish).
+recorded in `crawl_runs`, each portal in `portal_runs` by `harvester.runs.RunRecorder`).
+Fetch errors are recorded, not fatal; the exit code is 1 when the crawl itself broke (spider
+exceptions, abnormal finish) or the run failed (a portal fetched nothing, or a document could
+not be stored). A crawl started after a killed one resumes it (`harvester.incremental`).
 
 When every selected portal host is `--host-map`ped to a loopback address, the
 politeness delays are switched off (`crawl_settings.LOCAL_REPLAY`): there is no

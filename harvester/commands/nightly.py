@@ -212,12 +212,11 @@ def nightly_command(
     started = time.monotonic()
     problems: list[str] = []
     steps: dict[str, str] = {}
-    with open_store(data_dir, db) as store:
-        register_portals(store, chosen)
     with NightlyLock(settings_.data_dir):
         from harvester.runs import begin_run, interrupted_runs
 
         with open_store(data_dir, db) as store:
+            register_portals(store, chosen)
             run_id = begin_run(store, [p.id for p in chosen])
             resume = interrupted_runs(store, run_id)
         crawl_settings = build_settings(
