@@ -397,7 +397,9 @@ class RunRecorder:
             # only the portals this process worked on get a row from it
             shared = "scrapy_redis" in str(self.crawler.settings.get("SCHEDULER"))
             portals = [] if shared else getattr(spider, "portal_ids", []) or []
-            self.status = finish_run(self.store, self.run_id, dict(self.tallies), finish_reason=reason,
+            tallies = {p: t for p, t in self.tallies.items()
+                       if not shared or t.pages or t.found or any(t.errors.values())}  # scheduling is not work
+            self.status = finish_run(self.store, self.run_id, tallies, finish_reason=reason,
                                      stats=keep, portals=portals)
             if self.crawler.stats:
                 self.crawler.stats.set_value("harvester/run_status", self.status)

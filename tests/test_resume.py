@@ -91,8 +91,9 @@ def test_sigkill_at_three_random_points_then_resume_gives_the_uninterrupted_resu
         statuses = [r.status for r in s.scalars(select(CrawlRun).order_by(CrawlRun.id))]
         added = s.scalars(select(DocumentChange.url).where(DocumentChange.change == "added")).all()
     engine.dispose()
-    assert [code for _d, code, _n in kills] == [-signal.SIGKILL] * 3, context
-    assert 0 < kills[0][2] < len(expected), context  # the first kill came mid-crawl
+    assert kills[0][1] == -signal.SIGKILL and 0 < kills[0][2] < len(expected), context  # mid-crawl
+    # a later run may have had nothing left to do and finished before its kill landed
+    assert {code for _d, code, _n in kills} <= {-signal.SIGKILL, 0}, context
     # a killed run is marked aborted by the next one (one that got to finish before the kill landed is ok)
     assert statuses[-1] == "ok" and set(statuses[:-1]) <= {"aborted", "ok"} and "aborted" in statuses, (context, statuses)
     assert sorted(added) == sorted({u for u, sha, err in expected if sha and err is None}), context
