@@ -20,7 +20,19 @@ class Settings:
         return self.data_dir / "archive"
 
 
+#: URL schemes other tools write for PostgreSQL, mapped to the driver the harvester ships (psycopg 3).
+POSTGRES_SCHEMES = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg"}
+
+
+def normalize_db_url(url: str) -> str:
+    """``postgres://`` (Heroku, libpq docs) and bare ``postgresql://`` mean PostgreSQL through psycopg 3."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() in POSTGRES_SCHEMES:
+        return f"{POSTGRES_SCHEMES[scheme.lower()]}://{rest}"
+    return url
+
+
 def resolve(data_dir: str | Path | None = None, db_url: str | None = None) -> Settings:
     root = Path(data_dir or os.environ.get("HARVESTER_DATA_DIR") or "data").resolve()
     url = db_url or os.environ.get("HARVESTER_DB") or f"sqlite:///{root / 'harvester.sqlite'}"
-    return Settings(data_dir=root, db_url=url)
+    return Settings(data_dir=root, db_url=normalize_db_url(url))

@@ -40,7 +40,14 @@ HTTPCACHE_ENABLED = False
 # Cookies only for portals with a cookie warm-up (`warmup = …`): the spider gives every other
 # request `dont_merge_cookies`, and each portal its own cookie jar.
 COOKIES_ENABLED = True
+# Safe defaults: Scrapy's remote-control extension (Scrapy >= 2.14, on by default) opens an HTTP
+# endpoint that executes Python code sent to it and writes token/port job files into the user's
+# profile; the older telnet console opens a Python shell. Both stay off.
+REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Redirect loops end after 20 hops and a gzip bomb at DOWNLOAD_MAXSIZE once decompressed; both are
+# recorded as typed errors on the document (harvester.runs: redirect_loop, decompression_bomb).
+REDIRECT_MAX_TIMES = 20
 FEED_EXPORT_ENCODING = "utf-8"
 
 DOWNLOADER_MIDDLEWARES = {
@@ -50,7 +57,21 @@ DOWNLOADER_MIDDLEWARES = {
     "harvester.blocked.CookieLoopMiddleware": 650,
     # challenges, WAF pages, JS shells, soft-404s: after decompression (590), before retries (550)
     "harvester.blocked.BlockedMiddleware": 580,
+    # outermost: sees final responses (after redirects, meta refresh, retries, decompression)
+    "harvester.incremental.IncrementalMiddleware": 50,
 }
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    # per-portal run records, typed error counts and the change log (harvester.runs)
+    "harvester.runs.RunRecorder": 500,
+    # per-portal progress bars / plain lines (harvester.progress); on in `harvester crawl` and `nightly`
+    "harvester.progress.CrawlProgress": 510,
+}
+HARVESTER_PROGRESS = False
+#: conditional requests and unchanged-page detection (harvester.incremental)
+HARVESTER_INCREMENTAL = True
+HARVESTER_CONDITIONAL = True
 ITEM_PIPELINES = {
     "harvester.pipelines.store.StorePipeline": 300,
 }

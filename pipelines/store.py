@@ -124,9 +124,10 @@ class StorePipeline:
                 continue
             try:
                 fetched.append(_fetched(item))
-            except Exception:  # noqa: BLE001 - a malformed item is counted, the others go on
+            except Exception as exc:  # noqa: BLE001 - a malformed item is counted, the others go on
                 self.stats["store_errors"] += 1
                 self._count_not_stored(1)
+                _mark_store_error([item], exc)
                 log.exception("could not store item %r: malformed", _describe(item))
         if not fetched:
             return
@@ -137,6 +138,7 @@ class StorePipeline:
                 self.disk_full = True
                 log.error("disk full: %d documents not stored (%s)", len(fetched), exc)
                 self._count_not_stored(len(fetched))
+                _mark_store_error(items, exc)
                 return
             if len(fetched) > 1:  # find the bad one, store the rest
                 for one in items:
@@ -144,6 +146,7 @@ class StorePipeline:
                 return
             self.stats["store_errors"] += 1
             self._count_not_stored(len(fetched))
+            _mark_store_error(items, exc)
             log.exception("could not store item %r", _describe(items[0]) if items else None)
             return
         for f, result in zip(fetched, results):
@@ -215,3 +218,12 @@ def _describe(item: Any) -> str:
         return str(dict(item).get("url"))
     except Exception:  # noqa: BLE001
         return repr(item)[:200]
+
+
+def _mark_store_error(items: list[Any], exc: BaseException) -> None:
+    """Say on each item why it was not stored (counted per portal by `harvester.runs`)."""
+    for item in items:
+        try:
+            item["store_error"] = f"{type(exc).__name__}: {exc}"
+        except (TypeError, KeyError):  # an item type without that field
+            pass

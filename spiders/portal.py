@@ -50,6 +50,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from harvester import registry as _registry
 from harvester.blocked import Blocked
 from harvester.errors import ConfigError
+from harvester.runs import exception_kind, ignore_kind, status_kind
 from harvester.spiders import links as L
 from harvester.spiders.cms import FAMILIES
 
@@ -219,7 +220,10 @@ class PortalSpider(scrapy.Spider):
             resp = failure.value.response
             stats.inc_value("harvester/fetch_errors")
             return self._error_item(request, f"HTTP {resp.status}", status=resp.status, final_url=resp.url,
-                                    content_type=_header(resp, b"Content-Type"))
+                                    content_type=_header(resp, b"Content-Type"), kind=status_kind(resp.status))
+        if failure.check(IgnoreRequest) and (kind := ignore_kind(failure.value)):  # gzip bomb, redirect loop
+            stats.inc_value("harvester/fetch_errors")
+            return self._error_item(request, f"{kind}: {failure.value}", kind=kind)
         if failure.check(IgnoreRequest):  # robots.txt, offsite, or a downloader middleware said no
             robots = "robots" in str(failure.value).lower()
             stats.inc_value("harvester/robots_forbidden" if robots else "harvester/ignored")
@@ -228,14 +232,16 @@ class PortalSpider(scrapy.Spider):
             self.logger.info("not fetched: %s (%s)", request.url, failure.value)
             return None
         stats.inc_value("harvester/fetch_errors")
-        return self._error_item(request, f"{type(failure.value).__name__}: {failure.getErrorMessage()}")
+        return self._error_item(request, f"{type(failure.value).__name__}: {failure.getErrorMessage()}",
+                                kind=exception_kind(failure.value))
 
-    def _error_item(self, request, message: str, *, status=None, final_url=None, content_type=None) -> dict:
+    def _error_item(self, request, message: str, *, status=None, final_url=None, content_type=None,
+                    kind: str | None = None) -> dict:
         self.logger.warning("fetch failed: %s: %s", request.url, message)
         return {
             "url": _original_url(request), "final_url": final_url or request.url, "status": status,
             "content_type": content_type, "body": None, "portal_id": request.meta.get("portal_id"),
-            "parent_url": request.meta.get("parent_url"), "fetch_error": message,
+            "parent_url": request.meta.get("parent_url"), "fetch_error": message, "fetch_error_kind": kind,
         }
 
     def _block_item(self, request, blocked: Blocked) -> dict:

@@ -151,13 +151,16 @@ def test_fetch_failures_become_items_with_fetch_error(spider):
     failure = Failure(HttpError(resp))
     failure.request = req
     item = spider.on_error(failure)
-    assert set(item) == ITEM_KEYS
+    assert set(item) == ITEM_KEYS | {"fetch_error_kind"}
     assert (item["url"], item["status"], item["body"], item["fetch_error"]) == (req.url, 500, None, "HTTP 500")
-    for exc, name in ((DNSLookupError("nx.example.gov.cn"), "DNSLookupError"), (TxTimeoutError(), "TimeoutError")):
+    assert item["fetch_error_kind"] == "http_5xx"
+    for exc, name, kind in ((DNSLookupError("nx.example.gov.cn"), "DNSLookupError", "dns"),
+                            (TxTimeoutError(), "TimeoutError", "timeout")):
         f = Failure(exc)
         f.request = req
         item = spider.on_error(f)
         assert item["fetch_error"].startswith(name) and item["status"] is None and item["body"] is None
+        assert item["fetch_error_kind"] == kind
 
 
 def test_link_classification():

@@ -6,7 +6,7 @@
 
 Runs `harvester.spiders.portal.PortalSpider` with `harvester.crawl_settings` and the store
 pipeline (documents are archived, extracted and linked as they arrive; the run is
-recorded in `crawl_runs`). Fetch errors of single documents are recorded, not fatal.
+recorded in `crawl_runs`, each portal in `portal_runs` by `harvester.runs.RunRecorder`).
 
 A crawl says what happened to each portal (`portal_outcomes`): `ok` (reports found), `empty`
 (0 reports), `blocked` (a challenge / WAF / cookie loop / JS shell answered; `partly blocked`
@@ -19,6 +19,7 @@ The database's `portals.status` becomes `verified` (reports found), `blocked` or
 `--all` crawls the portals of the `--registry` files (and $HARVESTER_REGISTRY) when any are
 given, and the bundled registry only with `--with-bundled`; without user files it crawls the
 bundled registry. Portal ids named on the command line resolve against all loaded files.
+A crawl started after a killed one resumes it (`harvester.incremental`).
 
 When every selected portal host is `--host-map`ped to a loopback address, the
 politeness delays are switched off (`crawl_settings.LOCAL_REPLAY`): there is no
@@ -43,7 +44,7 @@ from typing import Annotated, Any, Iterable, Optional
 import typer
 
 from harvester.cli import app
-from harvester.commands.options import DataDir, DbUrl
+from harvester.commands.options import DataDir, DbUrl, open_store
 
 
 def _is_loopback(addr: str) -> bool:
@@ -178,6 +179,8 @@ def crawl_failed(stats: dict[str, Any]) -> list[str]:
         problems.append("spider exceptions")
     if stats.get("harvester/documents_not_stored"):
         problems.append(f"{stats['harvester/documents_not_stored']} documents not stored")
+    if stats.get("harvester/run_status") == "failed":  # written by harvester.runs.RunRecorder
+        problems.append(f"run {stats.get('harvester/run_id')} failed: see `harvester status`")
     return problems
 
 
@@ -221,7 +224,6 @@ def crawl_command(
     from harvester.config import resolve
     from harvester.errors import ConfigError
     from harvester.hostmap import parse_host_map
-    from harvester.store import Store
 
     try:
         reg = reg_mod.load(registry or ())
@@ -237,11 +239,11 @@ def crawl_command(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
     settings_ = resolve(data_dir, db)
-    with Store(settings_.db_url, settings_.data_dir) as store:
+    with open_store(data_dir, db) as store:
         register_portals(store, chosen)
     settings = build_settings(db_url=settings_.db_url, data_dir=settings_.data_dir, host_map=mapping,
-                              portals=chosen, overrides=overrides, log_level=log_level,
-                              fetch_only=fetch_only)
+                              portals=chosen, overrides={"HARVESTER_PROGRESS": True, **overrides},
+                              log_level=log_level, fetch_only=fetch_only)
     stats = run_crawl(chosen, settings)
     outcomes = portal_outcomes(chosen, stats)
     with Store(settings_.db_url, settings_.data_dir) as store:

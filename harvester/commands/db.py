@@ -4,7 +4,7 @@ from __future__ import annotations
 import typer
 
 from harvester.cli import app
-from harvester.commands.options import DataDir, DbUrl
+from harvester.commands.options import DataDir, DbUrl, check_writable
 
 db_app = typer.Typer(help="Database schema: upgrade to the latest migration, show the current one.",
                      no_args_is_help=True)
@@ -18,6 +18,7 @@ def upgrade_command(data_dir: DataDir = None, db: DbUrl = None) -> None:
     from harvester.db.session import current_revision, upgrade
 
     settings = resolve(data_dir, db)
+    check_writable(settings.data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.db_url)
     typer.echo(f"database at revision {current_revision(settings.db_url)}")

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from harvester.cli import app
-from harvester.commands.options import DataDir, DbUrl
+from harvester.commands.options import DataDir, DbUrl, open_store
 
 Years = Annotated[Optional[list[int]], typer.Option("--year", help="Only this reporting year (repeatable).")]
 Levels = Annotated[Optional[list[str]], typer.Option(
@@ -40,13 +40,14 @@ def export_command(
 ) -> None:
     """Export the data package: reports, cells (long) and tables 2-4 (wide), agencies, documents, checks and
     their glossary, conflicts, coverage, codebook, and datapackage.json describing them (Frictionless)."""
-    from harvester.config import resolve
     from harvester.export import export
-    from harvester.store import Store
 
-    settings = resolve(data_dir, db)
-    with Store(settings.db_url, settings.data_dir) as store:
+    from harvester.progress import Progress
+
+    with open_store(data_dir, db, read_only=True) as store, Progress() as progress:
+        task = progress.task("export", unit="files")
         result = export(store, out, bom=bom, filters=make_filters(year, level, region, agency))
+        task.update(done=len(result.files), total=len(result.files))
     for name, rows in result.files.items():
         typer.echo(f"{out / name}: {rows} rows")
     typer.echo(f"{out / 'datapackage.json'}: data package descriptor")

@@ -26,6 +26,7 @@ def extract_command(
     from harvester.extract import extract
     from harvester.extract.settings import DEFAULT
     from harvester.localfiles import LocalFile, RefusedFile, read_limited, walk
+    from harvester.progress import Progress
 
     def refused(path: Path, kind: str, message: str) -> None:
         line = {"source": str(path), "sha256": None, "media_type": None, "title": None, "agency": None,
@@ -34,28 +35,31 @@ def extract_command(
         typer.echo(json.dumps(line, ensure_ascii=False) if as_json else f"{path}: error [{kind}] {message}")
 
     failed = 0
-    for entry in walk(paths, DEFAULT.max_bytes):
-        path = entry.path
-        if not isinstance(entry, LocalFile):
-            failed += 1
-            refused(path, entry.kind, entry.message)
-            continue
-        try:
-            data = read_limited(path, DEFAULT.max_bytes)
-        except RefusedFile as exc:
-            failed += 1
-            refused(path, exc.kind, str(exc))
-            continue
-        except OSError as exc:
-            failed += 1
-            refused(path, "unreadable_file", str(exc))
-            continue
-        record = extract(data, source=str(path))
-        failed += record.error is not None
-        if as_json:
-            typer.echo(json.dumps(record.to_json(), ensure_ascii=False))
-        else:
-            _print_summary(record)
+    with Progress() as progress:
+        task = progress.task("extract", unit="files")
+        for entry in walk(paths, DEFAULT.max_bytes):
+            task.advance()
+            path = entry.path
+            if not isinstance(entry, LocalFile):
+                failed += 1
+                refused(path, entry.kind, entry.message)
+                continue
+            try:
+                data = read_limited(path, DEFAULT.max_bytes)
+            except RefusedFile as exc:
+                failed += 1
+                refused(path, exc.kind, str(exc))
+                continue
+            except OSError as exc:
+                failed += 1
+                refused(path, "unreadable_file", str(exc))
+                continue
+            record = extract(data, source=str(path))
+            failed += record.error is not None
+            if as_json:
+                typer.echo(json.dumps(record.to_json(), ensure_ascii=False))
+            else:
+                _print_summary(record)
     if failed:
         raise typer.Exit(code=1)
 

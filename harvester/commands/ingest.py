@@ -10,27 +10,18 @@ count of files not stored.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Iterator
+from typing import Annotated
 
 import typer
 
 from harvester.cli import app
-from harvester.commands.options import DataDir, DbUrl, Workers
-
-
-def iter_files(paths: list[Path]) -> Iterator[Path]:
-    """Regular files under `paths` in a stable order (folders recursively, hidden entries skipped)."""
-    from harvester.extract.settings import DEFAULT
-    from harvester.localfiles import LocalFile, walk
-
-    for entry in walk(paths, DEFAULT.max_bytes):
-        if isinstance(entry, LocalFile):
-            yield entry.path
+from harvester.commands.options import DataDir, DbUrl, Workers, open_store
 
 
 @app.command("ingest")
 def ingest_command(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively).")],
+    paths: Annotated[list[Path], typer.Argument(
+        exists=True, help="Files or folders (searched recursively); a path that does not exist is a usage error.")],
     data_dir: DataDir = None,
     db: DbUrl = None,
     workers: Workers = None,
@@ -46,12 +37,10 @@ def ingest_command(
     from rich.table import Table
 
     from harvester.archive import is_disk_full
-    from harvester.config import resolve
     from harvester.extract.settings import DEFAULT
     from harvester.localfiles import TOO_LARGE, UNREADABLE, LocalFile, RefusedFile, open_regular, walk
-    from harvester.store import Store
+    from harvester.progress import Progress
 
-    settings = resolve(data_dir, db)
     console = Console()
     counts = {"files": 0, "new": 0, "already stored": 0, "extraction errors": 0, "unreadable": 0,
               "skipped": 0, "not stored (disk full)": 0}
@@ -59,9 +48,11 @@ def ingest_command(
     new_ids: list[int] = []
     disk_full: str | None = None
     limit = DEFAULT.max_bytes
-    with Store(settings.db_url, settings.data_dir) as store:
+    with open_store(data_dir, db) as store, Progress() as progress:
+        task = progress.task("ingest", unit="files")
         run_id = store.start_run("ingest")
         for entry in walk(paths, limit):
+            task.advance()
             if disk_full is not None:
                 counts["not stored (disk full)"] += isinstance(entry, LocalFile)
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 import typer
 
 from harvester.cli import app
-from harvester.commands.options import DataDir, DbUrl
+from harvester.commands.options import DataDir, DbUrl, open_store
 
 
 @app.command("link")
@@ -14,11 +14,7 @@ def link_command(data_dir: DataDir = None, db: DbUrl = None,
                                                          "stored or re-extracted since the last link.")) -> None:
     """Link stored documents of the same agency and year into one report (agency identity, revisions,
     merge order, conflicts, series checks); only documents new or re-extracted since the last link."""
-    from harvester.config import resolve
-    from harvester.store import Store
-
-    settings = resolve(data_dir, db)
-    with Store(settings.db_url, settings.data_dir) as store:
+    with open_store(data_dir, db) as store:
         stats = store.link(full=all_documents)
     for key, value in stats.as_dict().items():
         typer.echo(f"{key}: {value}")

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 
 from harvester.cli import app
-from harvester.commands.options import DataDir, DbUrl, Workers
+from harvester.commands.options import DataDir, DbUrl, Workers, open_store
 
 
 @app.command("reextract")
@@ -24,12 +24,12 @@ def reextract_command(
     `--all` (or `--document ID`) redoes them whatever their version. Nothing is fetched again:
     every document's original bytes are kept in the archive, checked against their SHA-256.
     """
-    from harvester.config import resolve
-    from harvester.store import Store
+    from harvester.progress import Progress
 
-    settings = resolve(data_dir, db)
-    with Store(settings.db_url, settings.data_dir) as store:
-        stats = store.extract_pending(workers, "all" if all_documents or document else "older", document)
+    with open_store(data_dir, db) as store, Progress() as progress:
+        task = progress.task("reextract", unit="documents")
+        stats = store.extract_pending(workers, "all" if all_documents or document else "older", document,
+                                      progress=task.advance)
         link = store.link()
     typer.echo(f"re-extracted {stats.extracted} documents ({stats.archive_errors} archive errors); {link}")
     if stats.archive_errors:

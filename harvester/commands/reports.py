@@ -12,7 +12,7 @@ import typer
 
 from harvester.cli import app
 from harvester.commands.export import Levels, Regions
-from harvester.commands.options import DataDir, DbUrl, Format, OutputFormat, emit
+from harvester.commands.options import DataDir, DbUrl, Format, OutputFormat, emit, open_store
 
 COLUMNS = ["report_id", "agency", "year", "template", "documents", "checks_failed", "source_url"]
 
@@ -30,10 +30,7 @@ def reports_command(
 ) -> None:
     """List the linked reports with their number of documents and failed checks."""
     from harvester.commands.export import make_filters
-    from harvester.config import resolve
     from harvester.export import report_rows
-    from harvester.store import Store
 
-    settings = resolve(data_dir, db)
-    with Store(settings.db_url, settings.data_dir) as store, store.engine.connect() as conn:
+    with open_store(data_dir, db, read_only=True) as store, store.engine.connect() as conn:
         emit(COLUMNS, report_rows(conn, make_filters(year, level, region, agency)), fmt, title="reports")

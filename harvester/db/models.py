@@ -60,6 +60,9 @@ class CrawlRun(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     stats: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    status: Mapped[Optional[str]] = mapped_column(String(20))  # running | ok | failed | aborted
+    host: Mapped[Optional[str]] = mapped_column(String(255))  # machine and process that run it:
+    pid: Mapped[Optional[int]] = mapped_column(Integer)  # a dead owner means the run was killed
 
 
 class Agency(Base):
@@ -152,6 +155,10 @@ class Document(Base):
     error_kind: Mapped[Optional[str]] = mapped_column(String(50))
     error_message: Mapped[Optional[str]] = mapped_column(Text)
     linked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))  # NULL: `link` has not seen it
+    etag: Mapped[Optional[str]] = mapped_column(Text)  # HTTP validators as served, for conditional requests
+    last_modified: Mapped[Optional[str]] = mapped_column(Text)
+    fetch_error_kind: Mapped[Optional[str]] = mapped_column(String(40))  # harvester.runs.ERROR_KINDS
+    removed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))  # gone from the portal
 
 
 class Report(Base):
@@ -273,4 +280,46 @@ class FetchBlock(Base):
     reason: Mapped[str] = mapped_column(Text)
     sha256: Mapped[Optional[str]] = mapped_column(String(64))
     raw_path: Mapped[Optional[str]] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PortalRun(Base):
+    """One portal in one crawl run (written by `harvester.runs.RunRecorder`). ``found`` counts
+    the report pages and attachments seen; ``new`` / ``changed`` / ``unchanged`` split them;
+    ``errors`` maps a typed error kind to its count; ``status`` is ok | empty | blocked | failed."""
+
+    __tablename__ = "portal_runs"
+    __table_args__ = (UniqueConstraint("run_id", "portal_id"), Index("ix_portal_runs_portal_id", "portal_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
+    portal_id: Mapped[str] = mapped_column(ForeignKey("portals.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    pages: Mapped[int] = mapped_column(Integer)
+    found: Mapped[int] = mapped_column(Integer)
+    new: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    removed: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[Optional[dict[str, int]]] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    duration_s: Mapped[Optional[float]] = mapped_column(Float)
+
+
+class DocumentChange(Base):
+    """The change log: a document ``added`` (a URL never stored before), ``changed`` (a new
+    version of a stored URL; ``previous_document_id`` is the version it replaces) or ``removed``
+    (the portal answered 404/410 or sent the URL back to its folder) in a run."""
+
+    __tablename__ = "document_changes"
+    __table_args__ = (Index("ix_document_changes_run_id", "run_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
+    portal_id: Mapped[Optional[str]] = mapped_column(ForeignKey("portals.id"))
+    document_id: Mapped[Optional[int]] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    previous_document_id: Mapped[Optional[int]] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
+    url: Mapped[str] = mapped_column(Text)
+    change: Mapped[str] = mapped_column(String(10))  # added | changed | removed
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -15,7 +15,8 @@ Paths listed in `fail` answer with that status; anything missing is 404. A `resp
 of the body file", "set_cookie": "wzws_cid=…", "location": "self", "unless_cookie": "wzws_cid"}`
 answers that status, headers and body unless the request carries the named cookie.
 HTML is served as `text/html` with no charset (like many GBK portals), so the
-client has to sniff the encoding.
+client has to sniff the encoding. Files carry ETag / Last-Modified and conditional GETs
+(If-None-Match, If-Modified-Since) get 304 Not Modified, like a static nginx.
 
 https: a `CONNECT host:443` (what Scrapy and urllib send to a proxy for an https URL, i.e.
 through `--host-map`) is answered `200`, then the tunnel is wrapped in TLS with a self-signed
@@ -159,11 +160,22 @@ class ReplayServer:
                     server.log.append((self.command, host, parts.path + (f"?{parts.query}" if parts.query else ""),
                                        status))
                 body = file.read_bytes() if file else f"{status}\n".encode()
+                validators = _validators(file, body) if file and self.command == "GET" else {}
+                if validators and _not_modified(self.headers, validators):
+                    with server._lock:
+                        server.log[-1] = server.log[-1][:3] + (304,)
+                    self.send_response(304)
+                    for name, value in validators.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    return
                 self.send_response(status)
                 self.send_header("Content-Type", _content_type(file, body) if file else "text/plain")
                 for k, v in extra.items():
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in validators.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 if send_body:
                     self.wfile.write(body)
@@ -258,6 +270,29 @@ def _sniff(body: bytes) -> str | None:
     if head.startswith(b"%pdf"):
         return "application/pdf"
     return None
+def _validators(file: Path, body: bytes) -> dict[str, str]:
+    """ETag (a hash of the bytes) and Last-Modified (the file's mtime), as nginx sends for static files."""
+    import hashlib
+    from email.utils import formatdate
+
+    return {"ETag": f'"{hashlib.sha256(body).hexdigest()[:20]}"',
+            "Last-Modified": formatdate(int(file.stat().st_mtime), usegmt=True)}
+
+
+def _not_modified(headers, validators: dict[str, str]) -> bool:
+    """RFC 9110 13.1: If-None-Match wins over If-Modified-Since."""
+    from email.utils import parsedate_to_datetime
+
+    match = headers.get("If-None-Match")
+    if match is not None:
+        return validators["ETag"] in [t.strip() for t in match.split(",")] or match.strip() == "*"
+    since = headers.get("If-Modified-Since")
+    if since:
+        try:
+            return parsedate_to_datetime(validators["Last-Modified"]) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
 
 
 def _content_type(file: Path, body: bytes) -> str:

@@ -1,6 +1,6 @@
 """The template vocabulary as data: printed label → key, per table and template.
 
-Keys are fixed by `../shared/spec/report-tables.md`. Labels are written as
+Keys are fixed by `docs/report-tables.md`. Labels are written as
 printed in the national templates; matching (see `match.py`) normalizes both
 sides, so spacing, full/half-width punctuation and `1、`/`1.` numbering do not
 matter, and small typos are tolerated by a similarity threshold.

@@ -1,7 +1,7 @@
 """The report record: what extraction returns for one document.
 
 `ReportRecord.to_json()` is the contract of `harvester extract --json`
-(`../shared/spec/extract-json.md`); the extra fields (text, cells with raw text
+(`docs/extract-json.md`); the extra fields (text, cells with raw text
 and provenance, publication date) are what the database stores beside it.
 """
 from __future__ import annotations
