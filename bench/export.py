@@ -16,7 +16,7 @@ import json
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ def build(db_url: str, data_dir: Path, n: int) -> None:
     record = extract(seed.read_bytes(), source="seed")
     cells = [(c.table, c.row, c.column, c.value, c.raw, c.semantic) for c in record.cells]
     checks = [(c.rule, c.where, str(c.expected), str(c.found), c.ok) for c in record.checks]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with Store(db_url, data_dir) as store, store.engine.begin() as conn:
         for lo in range(1, n + 1, 1000):
             ids = range(lo, min(n, lo + 999) + 1)

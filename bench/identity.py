@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 NAMES = [f"{p}{d}" for p in ("临淄区", "淄博市临淄区", "北京市朝阳区", "长春市朝阳区", "朝阳区", "临汾市尧都区", "烟台市莱山区",
@@ -41,7 +41,7 @@ def divisions_figures() -> None:
     base = child("pass")
     ours = child("from harvester.agency.divisions import divisions; divisions()")
     theirs = child("import jionlp; jionlp.parse_location('临淄区')")
-    print("division dataset            load s   peak RSS MB (python alone: %.0f MB)" % base[1])
+    print(f"division dataset            load s   peak RSS MB (python alone: {base[1]:.0f} MB)")
     print(f"  harvester.agency.divisions {ours[0]:6.2f}   {ours[1]:6.0f}")
     print(f"  import jionlp + parse      {theirs[0]:6.2f}   {theirs[1]:6.0f}")
     from harvester.agency.resolve import resolve
@@ -72,7 +72,7 @@ def link_figures(total: int, night: int) -> None:
     from harvester.link import link
     from harvester.store import Store
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     agencies = [n for n in NAMES if not n.startswith("朝阳区")]
 
     def rows(start: int, n: int, year: int | None = None) -> list[dict]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from scrapy.exceptions import IgnoreRequest
+from datetime import UTC
 
 BLOCKED, GONE = "blocked", "gone"
 
@@ -184,7 +185,7 @@ class BlockedMiddleware:
 def record_block(store, run_id: int | None, item: Mapping[str, Any]) -> bool:
     """Store one block item (see `harvester.spiders.portal`) in `fetch_blocks`, its body in the
     archive. Idempotent per (run, url, reason). Returns True when a row was added."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sqlalchemy import select
 
@@ -206,5 +207,5 @@ def record_block(store, run_id: int | None, item: Mapping[str, Any]) -> bool:
         s.add(FetchBlock(crawl_run_id=run_id, portal_id=item.get("portal_id"), url=item["url"],
                          final_url=item.get("final_url"), http_status=item.get("status"), rule=rule.name,
                          kind=rule.kind, reason=reason, sha256=sha, raw_path=raw,
-                         at=datetime.now(timezone.utc)))
+                         at=datetime.now(UTC)))
     return True

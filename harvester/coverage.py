@@ -23,7 +23,7 @@ import html
 import io
 from collections import Counter, defaultdict
 from dataclasses import astuple, dataclass, fields, replace
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import TYPE_CHECKING, Any, Iterable
 
 from sqlalchemy import Connection, text
@@ -240,7 +240,7 @@ def html_report(rows: list[CoverageRow], png: bytes, title: str = "Coverage") ->
         + "</tr>" for r in rows)
     style = "".join(f"tr.{s} td:nth-child(6){{background:{c};color:{'#000' if s in ('missing', 'failed_checks') else '#fff'}}}"
                     for s, c in COLOURS.items())
-    created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{esc(title)}</title>
 <style>body{{font-family:"Noto Sans CJK SC",sans-serif;margin:2em}}table{{border-collapse:collapse;margin:1em 0}}

@@ -31,7 +31,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from functools import cache
 from itertools import groupby
 from pathlib import Path
@@ -133,8 +133,8 @@ def _timestamp(value: Any) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)  # stored as UTC
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        value = value.replace(tzinfo=UTC)  # stored as UTC
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _boolean(value: Any) -> str:
@@ -597,7 +597,7 @@ def datapackage(encoding: str = "utf-8", out: Path | None = None) -> dict[str, A
             entry["hash"] = "sha256:" + hashlib.sha256(body).hexdigest()
         resources.append(entry)
     return {"profile": "tabular-data-package", "name": "govreports", "title": d["title"],
-            "description": d["description"], "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "description": d["description"], "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "resources": resources}
 
 

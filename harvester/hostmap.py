@@ -81,7 +81,7 @@ class HostMapContextFactory(_ScrapyClientContextFactory):
         factory.unverified = frozenset(parse_host_map(crawler.settings.getlist(SETTING)))
         return factory
 
-    def creatorForNetloc(self, hostname: bytes, port: int):
+    def creatorForNetloc(self, hostname: bytes, port: int):  # noqa: N802 - Twisted's interface name
         if hostname.decode("ascii").lower() not in self.unverified:
             return super().creatorForNetloc(hostname, port)
         verify, self._verify_certificates = self._verify_certificates, False

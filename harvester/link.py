@@ -42,7 +42,7 @@ from collections import defaultdict
 from types import SimpleNamespace
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
@@ -118,7 +118,7 @@ def _load(s: Session, ids: Iterable[int], into: dict[int, _Doc]) -> None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def link(target: "Store | Session", *, full: bool = False) -> LinkStats:
@@ -308,7 +308,7 @@ def order_report(members: list[_Doc], cells: dict[int, int], passed: dict[int, i
     for d in members:
         by_url[d.url].append(d)
     for same in by_url.values():  # fetched again at one URL with other bytes: newest is generation 0
-        for i, d in enumerate(sorted(same, key=lambda d: (d.fetched_at or datetime.min.replace(tzinfo=timezone.utc),
+        for i, d in enumerate(sorted(same, key=lambda d: (d.fetched_at or datetime.min.replace(tzinfo=UTC),
                                                           d.id), reverse=True)):
             generation[d.id] = -i
 

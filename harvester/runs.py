@@ -26,7 +26,7 @@ import socket
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from importlib import import_module
 from typing import Any, Iterable, Sequence
 
@@ -134,7 +134,7 @@ def portal_status(pages: int, found: int, errors: dict[str, int]) -> str:
 
 # ---------------------------------------------------------------- runs
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -244,8 +244,8 @@ def finish_run(store: Any, run_id: int, tallies: dict[str, PortalTally], *, fini
             errors = {k: v for k, v in t.errors.items() if v}
             status = portal_status(t.pages, t.found, errors)
             statuses[portal_id] = status
-            started = datetime.fromtimestamp(t.first, timezone.utc) if t.first else (run.started_at if run else now)
-            finished = datetime.fromtimestamp(t.last, timezone.utc) if t.last else now
+            started = datetime.fromtimestamp(t.first, UTC) if t.first else (run.started_at if run else now)
+            finished = datetime.fromtimestamp(t.last, UTC) if t.last else now
             values = dict(status=status, pages=t.pages, found=t.found, new=c["added"], changed=c["changed"],
                           unchanged=max(t.found - c["added"] - c["changed"], 0), removed=c["removed"],
                           errors=errors, started_at=started, finished_at=finished,

@@ -14,7 +14,7 @@ import pytest
 from harvester import registry
 from harvester.discover import discover, http_fetcher
 from harvester.hostmap import parse_host_map
-from portal_server import BLOCKED_REGISTRY, FAMILIES_REGISTRY, PORTALS, REGISTRY, serve
+from portal_server import BLOCKED_REGISTRY, FAMILIES_REGISTRY, REGISTRY, serve
 
 HARVESTER = Path(sys.executable).with_name("harvester")
 SAVED = [e for reg in (REGISTRY, FAMILIES_REGISTRY) for e in tomllib.loads(reg.read_text(encoding="utf-8"))["portal"]]

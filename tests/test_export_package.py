@@ -17,6 +17,7 @@ from harvester.export import (DICTIONARY_PATH, Filters, defined_rules, dictionar
 from harvester.store import Store
 
 from test_export import ingest_seeds, read, split_report
+from datetime import UTC
 
 FRICTIONLESS = Path(sys.executable).with_name("frictionless")
 
@@ -280,9 +281,9 @@ def test_views_survive_migrations_and_repeated_upgrades(db_url: str) -> None:
 # ------------------------------------------------------------------ scale: no parameter per id
 def bulk_reports(store: Store, n: int) -> None:
     """n one-document reports with a few cells each, written directly (fast)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with store.engine.begin() as conn:
         conn.execute(text("INSERT INTO agencies (id, name, normalized_name, level) VALUES (:i, :n, :n, 'district')"),
                      [{"i": i, "n": f"第{i}区人民政府办公室"} for i in range(1, n + 1)])

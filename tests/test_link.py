@@ -8,6 +8,7 @@ from harvester.link import canonical_rank, link, normalize_agency
 from harvester.store import Store
 
 from conftest import SEED_000, SEEDS
+from datetime import UTC
 
 CORRUPT_PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\nnot a pdf\x00\xff"
 # seed 000's table 3 row 一、本年新收: 26 natural persons, 1 company, total 27
@@ -283,7 +284,7 @@ def test_concurrent_link_processes_never_fail_on_a_unique_constraint(db_url, dat
     from pathlib import Path
 
     with Store(db_url, data_dir) as store:
-        for i, path in enumerate(sorted(SEEDS.glob("*.txt"))):
+        for _i, path in enumerate(sorted(SEEDS.glob("*.txt"))):
             for copy in range(4):
                 store.add_document(f"http://example.gov.cn/{copy}/{path.name}", path.read_bytes())
         for year in (2019, 2020, 2021, 2022):
@@ -303,14 +304,14 @@ def test_concurrent_link_processes_never_fail_on_a_unique_constraint(db_url, dat
 def test_no_link_statement_carries_one_parameter_per_document(store):
     """PostgreSQL refuses more than 65,535 parameters in one statement: every id list is chunked,
     so the largest statement of a link does not grow with the number of documents."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sqlalchemy import event, insert
 
     from harvester.agency.store import CHUNK
 
     n = 3 * CHUNK
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with store.session() as s, s.begin():
         s.execute(insert(Document), [
             dict(url=f"http://example.gov.cn/{i}.html", sha256=f"{i:064x}", fetched_at=now, extracted_at=now,

@@ -11,7 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
-from datetime import date
+from datetime import date, UTC
 from pathlib import Path
 
 import pytest
@@ -168,14 +168,14 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
 
 
 def test_a_killed_run_is_marked_aborted_when_the_next_run_starts(store):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from harvester.runs import begin_run
 
     with store.session() as s, s.begin():
-        s.add(CrawlRun(kind="crawl", portals=["x"], started_at=datetime.now(timezone.utc), status="running",
+        s.add(CrawlRun(kind="crawl", portals=["x"], started_at=datetime.now(UTC), status="running",
                        host=socket.gethostname(), pid=_dead_pid()))
-        s.add(CrawlRun(kind="crawl", portals=["y"], started_at=datetime.now(timezone.utc), status="running",
+        s.add(CrawlRun(kind="crawl", portals=["y"], started_at=datetime.now(UTC), status="running",
                        host="another-machine", pid=1))
     new = begin_run(store, ["x"])
     with store.session() as s:

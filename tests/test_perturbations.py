@@ -61,7 +61,7 @@ def test_label_typo_drops_or_swaps_characters_inside_the_label_only():
     for label in ("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "1．属于国家秘密", "本年新收政府信息公开申请数量"):
         typo = perturb._typo(label, rng)
         assert typo != label and abs(len(typo) - len(label)) <= 2
-        assert typo[:2] == label[:2] or not label[0] in "（1"  # numbering kept
+        assert typo[:2] == label[:2] or label[0] not in "（1"  # numbering kept
 
 
 def test_glued_fee_amount_keeps_its_decimals():

@@ -46,7 +46,7 @@ def test_serve_answers_on_loopback_with_the_views_and_their_descriptions(tmp_pat
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"serve did not start: {proc.communicate(timeout=5)}")
+                    raise AssertionError(f"serve did not start: {proc.communicate(timeout=5)}") from None
                 time.sleep(0.3)
         rows = json.loads(get(base + "/harvester/report_summary.json?_shape=array&_sort=report_id"))
         assert len(rows) == 5 and {r["agency"] for r in rows} >= {"临淄区人民政府办公室", "临淄区工业和信息化局"}

@@ -116,7 +116,7 @@ def divisions() -> Divisions:
         by_code[code] = Division(code, name, _level(code), parent)
         names[name].add(code)
     if len(by_code) < 3000:
-        raise DivisionDataError(f"{path}: only {len(by_code)} divisions read; the dataset's format changed")
+        raise DivisionDataError(f"{_data_dir()}: only {len(by_code)} divisions read; the dataset's format changed")
     _add_renames(_data_dir() / "china_location_change.txt", by_code, names)
     return Divisions(by_code, {n: tuple(sorted(c)) for n, c in names.items()}, max(map(len, names)))
 

@@ -50,7 +50,7 @@ def coverage_command(
         portals = list(reg_mod.load(registry or ()).values()) if use_registry else []
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2)
+        raise typer.Exit(code=2) from None
     settings = resolve(data_dir, db)
     with Store(settings.db_url, settings.data_dir) as store, store.engine.connect() as conn:
         rows = coverage(conn, portals, make_filters(year, level, region, agency))

@@ -127,7 +127,7 @@ def portal_outcomes(portals: Iterable[Any], stats: dict[str, Any]) -> list[Outco
     out = []
     for p in portals:
         pre = f"harvester/portal/{p.id}/"
-        g = lambda key: int(stats.get(pre + key, 0))  # noqa: E731
+        g = lambda key, pre=pre: int(stats.get(pre + key, 0))  # noqa: E731
         rules = sorted((k[len(pre):].split("/", 1)[1], v) for k, v in stats.items()
                        if k.startswith(pre + "blocked/") or k.startswith(pre + "gone/"))
         detail = ", ".join(f"{name} ×{n}" for name, n in rules)
@@ -246,7 +246,7 @@ def crawl_command(
                               log_level=log_level, fetch_only=fetch_only)
     stats = run_crawl(chosen, settings)
     outcomes = portal_outcomes(chosen, stats)
-    with Store(settings_.db_url, settings_.data_dir) as store:
+    with open_store(data_dir, db) as store:
         update_statuses(store, outcomes)
     typer.echo(summary_line(stats))
     for line in outcome_lines(outcomes):

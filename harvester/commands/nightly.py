@@ -88,7 +88,7 @@ class NightlyLock:
     def acquire(self) -> "NightlyLock":
         from harvester.runs import _pid_alive
 
-        content = f"{os.getpid()} {socket.gethostname()} {_dt.datetime.now(_dt.timezone.utc).isoformat()}\n"
+        content = f"{os.getpid()} {socket.gethostname()} {_dt.datetime.now(_dt.UTC).isoformat()}\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for _attempt in range(2):
             try:
@@ -99,7 +99,7 @@ class NightlyLock:
                     pid, host, started = owner
                     if host != socket.gethostname() or _pid_alive(pid):
                         raise LockHeld(f"another nightly run holds {self.path} (pid {pid} on {host}, "
-                                       f"started {started}); not starting a second one")
+                                       f"started {started}); not starting a second one") from None
                     typer.echo(f"taking over the stale lock of dead pid {pid} (started {started})", err=True)
                 self.path.unlink(missing_ok=True)  # stale or unreadable: take it over
                 continue

@@ -79,7 +79,7 @@ def serve_command(
         from datasette.cli import cli
     except ImportError:
         typer.echo(MISSING, err=True)
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=1) from None
     meta_path = settings.data_dir / "datasette-metadata.json"
     meta_path.write_text(json.dumps(metadata, ensure_ascii=False, indent=2), encoding="utf-8")
     typer.echo(f"serving {db_path} on http://{host}:{port}/ (Ctrl-C stops)", err=True)

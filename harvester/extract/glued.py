@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from itertools import combinations
 from typing import Callable, Hashable, Iterable
+import functools
 
 _PART = re.compile(r"-?(?:0|[1-9]\d*)")
 _GLUED = re.compile(r"-?\d+(?:-\d+)*")
@@ -42,7 +43,6 @@ def readings(text: str, n: int, group: int | None = None, signed: frozenset[int]
     produced. `signed`: the columns that may hold a negative value (本年增/减). Cells are filled
     left to right, each blank or the next value of the string; a memo of which (cell, position,
     partial sum) states can still complete keeps the search to the readings that exist."""
-    from functools import lru_cache
 
     def options(i: int, pos: int) -> list[tuple[int | None, int]]:
         out: list[tuple[int | None, int]] = [(None, pos)]
@@ -60,7 +60,7 @@ def readings(text: str, n: int, group: int | None = None, signed: frozenset[int]
             return 0 if (value or 0) == gsum else None
         return gsum + (value or 0)
 
-    @lru_cache(maxsize=None)
+    @functools.cache
     def can(i: int, pos: int, gsum: int) -> bool:
         if i == n:
             return pos == len(text)
@@ -195,7 +195,8 @@ def _search(live: dict, eqs: list, value_of) -> dict | None:
 def _holds(eq, refs, choice, value_of) -> bool:
     from harvester.extract.checks import sides
 
-    got = sides(eq, lambda r, it=iter(refs): _cell(choice, next(it), value_of))
+    it = iter(refs)
+    got = sides(eq, lambda r: _cell(choice, next(it), value_of))
     return got is None or abs(got[0] - got[1]) < 1e-6
 
 
