@@ -37,8 +37,8 @@ from harvester.db.models import CrawlRun, Document, DocumentChange, PortalRun
 log = logging.getLogger(__name__)
 
 #: Every error kind a run can record, in the order `harvester status` shows them.
-ERROR_KINDS = ("timeout", "dns", "connection", "http_4xx", "http_5xx", "blocked", "too_large", "redirect_loop",
-               "decompression_bomb", "store_error", "spider_error", "other")
+ERROR_KINDS = ("timeout", "dns", "connection", "http_4xx", "http_5xx", "blocked", "gone", "too_large",
+               "redirect_loop", "decompression_bomb", "store_error", "spider_error", "other")
 
 #: Exception classes (dotted path) -> kind; the first match in this order wins (subclasses first).
 EXCEPTION_KINDS: tuple[tuple[str, str], ...] = (
@@ -354,6 +354,8 @@ class RunRecorder:
         t.touch()
         if data.get("store_error"):
             t.errors["store_error"] += 1
+        elif data.get("block_kind"):  # a defence or a dead stub (harvester.blocked): `blocked` / `gone`
+            t.errors[data["block_kind"]] += 1
         elif data.get("fetch_error") or data.get("body") is None:
             kind = data.get("fetch_error_kind") or status_kind(data.get("status")) or "other"
             t.errors[kind] += 1
