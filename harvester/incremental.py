@@ -138,6 +138,12 @@ class IncrementalMiddleware:
     def item_scraped(self, item: Any, response: Any, spider: Any) -> None:
         """Write the validators of a document just stored (its own response, fetched from the portal)."""
         data = dict(item)
+        if data.get("block_kind") == "gone":  # a stub (meta refresh, soft-404) where a stored document was
+            stored = self.known.get(data.get("url") or "")
+            if stored is not None and self.store is not None:
+                self._mark_removed(data["url"], stored, data.get("status"), data.get("final_url"))
+                self.crawler.stats.inc_value("harvester/removed")
+            return
         body = data.get("body")
         if not body or data.get("fetch_error") or response is None or self.store is None:
             return
@@ -172,7 +178,7 @@ class IncrementalMiddleware:
         stored = self.known.get(original)
         if stored is not None and (response.status in GONE_STATUSES or (
                 request.meta.get("redirect_urls") and is_parent_folder(original, response.url))):
-            self._mark_removed(original, stored, response)
+            self._mark_removed(original, stored, response.status, response.url)
             stats.inc_value("harvester/removed")
             raise DocumentRemoved(f"removed from the portal: {original} "
                                   f"(HTTP {response.status} at {response.url})")
@@ -217,9 +223,9 @@ class IncrementalMiddleware:
         flags = [*(response.flags if response is not None else []), flag]
         return cls(url=request.url, status=200, headers=headers, body=body, request=request, flags=flags)
 
-    def _mark_removed(self, url: str, stored: Stored, response: Any) -> None:
+    def _mark_removed(self, url: str, stored: Stored, status: int | None, final_url: str | None) -> None:
         run_id = self.crawler.settings.getint("HARVESTER_RUN_ID") or None
-        log.info("document removed from the portal: %s (HTTP %s at %s)", url, response.status, response.url)
+        log.info("document removed from the portal: %s (HTTP %s at %s)", url, status, final_url)
         with self.store.session() as s, s.begin():
             s.execute(update(Document).where(Document.url == url, Document.removed_at.is_(None))
                       .values(removed_at=_now()))
