@@ -144,32 +144,37 @@ def test_formula_like_text_is_neutralised_and_negative_numbers_are_not(store: St
                     pytest.fail(f"{path.name}: unneutralised {value!r}")
 
 
-def place(store: Store) -> None:
-    """Give two seed agencies a division code, a level and a parent government."""
-    with store.engine.begin() as conn:
-        conn.execute(text("INSERT INTO agencies (name, normalized_name, division_code, level) "
-                          "VALUES ('淄博市人民政府', '淄博市人民政府', '370300', 'city')"))
-        parent = conn.execute(text("SELECT id FROM agencies WHERE name = '淄博市人民政府'")).scalar_one()
-        conn.execute(text("UPDATE agencies SET division_code = '370305', level = 'district', parent_id = :p "
-                          "WHERE name LIKE '临淄区%'"), {"p": parent})
-        conn.execute(text("UPDATE agencies SET division_code = '370613', level = 'district' "
-                          "WHERE name LIKE '烟台市莱山区%'"))
+def placed(store: Store) -> None:
+    """Link placed the seed agencies itself (agency identity): division codes, levels and the
+    parent governments, which exist as agencies without reports."""
+    with store.engine.connect() as conn:
+        rows = {r.name: r for r in conn.execute(text(
+            "SELECT a.name, a.division_code, a.level, p.name AS parent, "
+            "(SELECT COUNT(*) FROM reports r WHERE r.agency_id = a.id) AS reports "
+            "FROM agencies a LEFT JOIN agencies p ON p.id = a.parent_id"))}
+    assert (rows["临淄区工业和信息化局"].division_code, rows["临淄区工业和信息化局"].level) == ("370305", "county")
+    assert rows["临淄区工业和信息化局"].parent == "淄博市临淄区人民政府"
+    assert rows["淄博市临淄区人民政府"].parent == "淄博市人民政府"
+    assert (rows["淄博市人民政府"].division_code, rows["淄博市人民政府"].reports) == ("370300", 0)
+    assert rows["烟台市莱山区人民政府办公室"].division_code == "370613"
 
 
 @pytest.mark.parametrize(("filters", "agencies"), [
     (Filters(years=(2021,)), {"临淄区工业和信息化局"}),
     (Filters(agencies=("临淄",)), {"临淄区人民政府办公室", "临淄区工业和信息化局"}),
     (Filters(regions=("370300",)), {"临淄区人民政府办公室", "临淄区工业和信息化局"}),
-    (Filters(regions=("37",), years=(2023,)), {"临淄区人民政府办公室", "烟台市莱山区人民政府办公室"}),
+    (Filters(regions=("37",), years=(2023,)), {"临淄区人民政府办公室", "烟台市莱山区人民政府办公室",
+                                             "聊城市人民政府办公室"}),
     (Filters(regions=("淄博市",)), {"临淄区人民政府办公室", "临淄区工业和信息化局"}),
-    (Filters(levels=("district",), regions=("3706", "淄博")), {"临淄区人民政府办公室", "临淄区工业和信息化局",
-                                                             "烟台市莱山区人民政府办公室"}),
-    (Filters(levels=("city",)), set()),
+    (Filters(levels=("county",), regions=("3706", "淄博")), {"临淄区人民政府办公室", "临淄区工业和信息化局",
+                                                           "烟台市莱山区人民政府办公室"}),
+    (Filters(levels=("city",)), {"聊城市人民政府办公室"}),
+    (Filters(levels=("province",)), set()),
 ])
 def test_filters_select_reports_and_keep_the_package_consistent(
         store: Store, tmp_path: Path, filters: Filters, agencies: set[str]) -> None:
     ingest_seeds(store)
-    place(store)
+    placed(store)
     out = tmp_path / "out"
     export(store, out, filters=filters)
     reports = read(out / "reports.csv")
