@@ -156,7 +156,7 @@ def _registry_rows(conn: Connection, portals: list["Portal"], filters: "Filters"
 def _wanted(filters: "Filters", agency: tuple, portal: "Portal") -> bool:
     """The export filters applied to a registry expectation (level, region code or name, agency)."""
     from harvester.export import region_prefix
-    from harvester.link import normalize_agency
+    from harvester.agency import normalize_name as normalize_agency
 
     _id, name, code, level = agency
     name_n = normalize_agency(name) or ""

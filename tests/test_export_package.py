@@ -251,6 +251,36 @@ def test_report_cells_view_merges_like_link(store: Store) -> None:
     assert len({k[0] for k in sql}) == 5
 
 
+def test_report_cells_view_takes_values_only_from_the_newest_publication_like_link(store: Store) -> None:
+    """Revisions: an older publication (version 2) never gives a value, even where the newer one
+    has none and even though the old ranking (most passed checks) preferred it; the view reads
+    the version and rank link wrote."""
+    from conftest import SEED_000
+    from harvester.link import merged_cells
+    from test_link import DATED, NEW_RECEIVED
+
+    body = SEED_000.read_bytes()
+    old = store.add_document("http://www.linzi.gov.cn/2024/a.txt", body + DATED.format(2024, 1, 18).encode()).document_id
+    corrected = body.replace(NEW_RECEIVED, NEW_RECEIVED.replace(b"\t26\n", b"\t25\n"))
+    new = store.add_document("http://www.linzi.gov.cn/2024/b.txt",
+                             corrected + DATED.format(2024, 3, 1).encode()).document_id
+    with store.engine.begin() as conn:  # a cell only the old publication printed
+        conn.execute(text("UPDATE cells SET value = NULL, value_text = NULL, semantic = 'unreadable' "
+                          "WHERE document_id = :d AND \"table\" = 'table3' AND row_key = 'granted' "
+                          "AND column_key = 'total'"), {"d": new})
+    store.link()
+    with store.session() as s:
+        python = {(c.table, c.row_key, c.column_key): (c.document_id, c.value_text) for c in merged_cells(s)}
+        sql = {(r[0], r[1], r[2]): (r[3], r[4]) for r in s.execute(text(
+            'SELECT "table", row_key, column_key, document_id, value_text FROM report_cells'))}
+        ranks = dict(s.execute(text("SELECT document_id, version FROM document_rank")).all())
+    assert ranks == {new: 1, old: 2}
+    assert sql == python
+    assert sql[("table3", "new_received", "natural_person")] == (new, "25")
+    assert sql[("table3", "granted", "total")] == (new, None)
+    assert {d for d, _ in sql.values()} == {new}
+
+
 def test_views_survive_migrations_and_repeated_upgrades(db_url: str) -> None:
     """upgrade() drops every view, migrates and recreates ours: a database whose old views reference
     the tables a (SQLite batch) migration rebuilds still upgrades, and running it again changes nothing."""
