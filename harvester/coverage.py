@@ -5,9 +5,13 @@ Expected agency-years come from two places:
 * **history**: an agency that published a report is expected every year after, up to the
   newest year in the database (the ``coverage`` SQL view, also exported as coverage.csv);
 * **registry**: a portal whose entry lists ``years`` is expected to publish its agency's report
-  for each of them. The portal's agency is the database agency with the same name (as
-  `harvester.link.same_agency` files names), else the one agency sharing its ``division_code``;
-  a portal matching no agency still gets its rows (``agency_id`` empty).
+  for each of them. The portal's agency is found by agency identity, as `harvester.link` files
+  documents: its ``agency`` resolved with its ``division_code`` (`harvester.agency.resolve`),
+  else the one agency with reports in its division; a portal matching no agency still gets its
+  rows (``agency_id`` empty). Same-name agencies of different places stay apart.
+
+History counts only agencies that have reports: parent governments created by agency identity
+(淄博市人民政府 above 临淄区…) are expected only when a registry portal expects them.
 
 Status of each expected agency-year (codes in the data dictionary): ``found``, ``failed_checks``
 (a report with a failed check), ``failed`` (its documents could not be read), ``blocked`` / ``gone``
@@ -86,19 +90,42 @@ def coverage(conn: Connection, portals: Iterable["Portal"] = (), filters: "Filte
                                                       else f"portal:{r.portal_id}"], r.agency, r.year))
 
 
-def _registry_rows(conn: Connection, portals: list["Portal"], filters: "Filters") -> list[CoverageRow]:
-    from harvester.link import normalize_agency, same_agency
+def _portal_agency(p: "Portal", by_key: dict[str, tuple], by_code: dict[str, list[tuple]]) -> tuple:
+    """The database agency a registry portal expects reports of, by agency identity: its agency
+    name resolved with its division code (`harvester.agency.resolve`, as `link` files documents),
+    else the one agency with a report in its division; (None, name, code, level) when none is
+    known. Same-name agencies of different places are never merged."""
+    from harvester.agency import resolve
 
+    if p.agency:
+        try:
+            ident = resolve(p.agency, p.division_code, p.agency)
+        except ValueError:
+            ident = None
+        if ident is not None and ident.key in by_key:
+            return by_key[ident.key]
+        code = p.division_code or (ident.division_code if ident is not None else None)
+    else:
+        code = p.division_code
+    if code and len(by_code.get(code, [])) == 1:
+        return by_code[code][0]
+    return (None, p.agency, code, p.level)
+
+
+def _registry_rows(conn: Connection, portals: list["Portal"], filters: "Filters") -> list[CoverageRow]:
     portals = [p for p in portals if p.years]
     if not portals:
         return []
-    agencies = {norm: (i, name, code, level) for i, name, norm, code, level in conn.execute(text(
-        "SELECT id, name, normalized_name, division_code, level FROM agencies"))}
-    by_code: dict[str, list[str]] = defaultdict(list)
-    for norm, (_i, _n, code, _l) in agencies.items():
-        if code:
-            by_code[code].append(norm)
-    filed = same_agency([*agencies, *(normalize_agency(p.agency) for p in portals)])
+    by_key: dict[str, tuple] = {}
+    by_code: dict[str, list[tuple]] = defaultdict(list)
+    for i, name, key, code, level, reported in conn.execute(text(
+            "SELECT id, name, identity_key, division_code, level, "
+            "EXISTS (SELECT 1 FROM reports r WHERE r.agency_id = agencies.id) FROM agencies ORDER BY id")):
+        agency = (i, name, code, level)
+        if key:
+            by_key[key] = agency
+        if code and reported:  # parent governments without reports do not stand for their division
+            by_code[code].append(agency)
     status = dict(conn.execute(text("SELECT id, status FROM portals WHERE status IN ('blocked', 'gone')")).all())
     reports = {(a, y): (rid, docs, fdocs, fchecks, vdocs) for rid, a, y, docs, fdocs, fchecks, vdocs in conn.execute(
         text("SELECT report_id, agency_id, year, documents, failed_documents, failed_checks, value_documents "
@@ -107,14 +134,7 @@ def _registry_rows(conn: Connection, portals: list["Portal"], filters: "Filters"
         "SELECT portal_id, year FROM documents WHERE error_kind IS NOT NULL AND portal_id IS NOT NULL")))
     out = []
     for p in portals:
-        norm = normalize_agency(p.agency)
-        target = filed.get(norm, norm)
-        if target in agencies:
-            agency = agencies[target]
-        elif p.division_code and len(by_code.get(p.division_code, [])) == 1:
-            agency = agencies[by_code[p.division_code][0]]
-        else:
-            agency = (None, p.agency, p.division_code, p.level)
+        agency = _portal_agency(p, by_key, by_code)
         if not _wanted(filters, agency, p):
             continue
         for year in sorted(p.years or ()):
@@ -136,7 +156,7 @@ def _registry_rows(conn: Connection, portals: list["Portal"], filters: "Filters"
 def _wanted(filters: "Filters", agency: tuple, portal: "Portal") -> bool:
     """The export filters applied to a registry expectation (level, region code or name, agency)."""
     from harvester.export import region_prefix
-    from harvester.link import normalize_agency
+    from harvester.agency import normalize_name as normalize_agency
 
     _id, name, code, level = agency
     name_n = normalize_agency(name) or ""

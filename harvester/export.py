@@ -531,9 +531,12 @@ def defined_rules() -> tuple[str, ...]:
     """Every rule name the extractor can emit, derived from where the rules are defined: the
     template arithmetic and the prose checks are *run* on a zero-filled template
     (`checks.run_checks`, `checks.narrative_checks` over `narrative.PATTERNS`), the layout notes
-    are `interpret.LAYOUT_RULES` (pinned against the module's source by a test)."""
+    are `interpret.LAYOUT_RULES` (pinned against the module's source by a test); the series
+    rules are `harvester.agency.series` (`SERIES_RULES`, `GAP_RULE`). Report checks (scope
+    report) run the document rules on merged numbers, under the same names."""
     from types import SimpleNamespace
 
+    from harvester.agency.series import GAP_RULE, SERIES_RULES
     from harvester.extract import checks, interpret, narrative
 
     tables = _zero_tables()
@@ -542,6 +545,7 @@ def defined_rules() -> tuple[str, ...]:
     stated = [narrative.Statement(t, rows, col, 0, "") for _p, t, rows, col in narrative.PATTERNS]
     names |= {c.rule for c in checks.narrative_checks(record, stated)}
     names |= {f"{table}.{suffix}" for suffix in interpret.LAYOUT_RULES for table in TABLES}
+    names |= {rule.rule for rule in SERIES_RULES} | {GAP_RULE}
     return tuple(sorted(names))
 
 

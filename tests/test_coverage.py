@@ -176,3 +176,53 @@ def test_heatmap_by_region_and_empty_heatmap_are_pngs(store: Store) -> None:
         image = Image.open(io.BytesIO(data))
         assert image.format == "PNG" and image.size[0] > 300
     assert "0 expected agency-years" in html_report([], heatmap_png([]))  # the page still builds
+
+
+TWO_CHAOYANG = """
+[[portal]]
+id = "bj-chaoyang"
+name = "北京市朝阳区 年报"
+agency = "朝阳区人民政府办公室"
+level = "district"
+cms = "trs"
+start_urls = ["http://www.bjchy.gov.cn/zfxxgk/zfxxgknb/"]
+years = [2022, 2023]
+division_code = "110105"
+
+[[portal]]
+id = "cc-chaoyang"
+name = "长春市朝阳区 年报"
+agency = "朝阳区人民政府办公室"
+level = "district"
+cms = "trs"
+start_urls = ["http://cy.changchun.gov.cn/zwgk/ndbg/"]
+years = [2022, 2023]
+division_code = "220104"
+"""
+
+
+def test_registry_portals_find_their_agency_by_identity_not_by_a_shared_name(store: Store) -> None:
+    """Two portals of two 朝阳区 (Beijing, Changchun) expect two agencies: each portal's agency is
+    resolved with its division code, as link files the documents, never merged by name; a parent
+    government without reports (北京市朝阳区人民政府) is not expected."""
+    from conftest import SEED_000
+
+    body = SEED_000.read_bytes().replace("临淄区人民政府办公室".encode(), "朝阳区人民政府办公室".encode())
+    portals = parse_toml(TWO_CHAOYANG, "test-registry.toml")
+    for p in portals:
+        store.ensure_portal(p.id, name=p.name, agency=p.agency, level=p.level, cms=p.cms, start_urls=p.start_urls,
+                            division_code=p.division_code)
+        store.add_document(f"{p.start_urls[0]}2023.txt", body, portal_id=p.id)
+    store.link()
+    with store.engine.connect() as conn:
+        agencies = dict(conn.execute(text("SELECT division_code, id FROM agencies "
+                                          "WHERE name = '朝阳区人民政府办公室'")).all())
+        rows = coverage(conn, portals)
+    assert set(agencies) == {"110105", "220104"}
+    got = {(r.portal_id, r.year): (r.agency_id, r.division_code, r.status, r.expected_by) for r in rows}
+    assert got == {
+        ("bj-chaoyang", 2022): (agencies["110105"], "110105", "missing", "registry"),
+        ("bj-chaoyang", 2023): (agencies["110105"], "110105", "failed_checks", "history+registry"),
+        ("cc-chaoyang", 2022): (agencies["220104"], "220104", "missing", "registry"),
+        ("cc-chaoyang", 2023): (agencies["220104"], "220104", "failed_checks", "history+registry"),
+    }

@@ -145,32 +145,37 @@ def test_formula_like_text_is_neutralised_and_negative_numbers_are_not(store: St
                     pytest.fail(f"{path.name}: unneutralised {value!r}")
 
 
-def place(store: Store) -> None:
-    """Give two seed agencies a division code, a level and a parent government."""
-    with store.engine.begin() as conn:
-        conn.execute(text("INSERT INTO agencies (name, normalized_name, division_code, level) "
-                          "VALUES ('淄博市人民政府', '淄博市人民政府', '370300', 'city')"))
-        parent = conn.execute(text("SELECT id FROM agencies WHERE name = '淄博市人民政府'")).scalar_one()
-        conn.execute(text("UPDATE agencies SET division_code = '370305', level = 'district', parent_id = :p "
-                          "WHERE name LIKE '临淄区%'"), {"p": parent})
-        conn.execute(text("UPDATE agencies SET division_code = '370613', level = 'district' "
-                          "WHERE name LIKE '烟台市莱山区%'"))
+def placed(store: Store) -> None:
+    """Link placed the seed agencies itself (agency identity): division codes, levels and the
+    parent governments, which exist as agencies without reports."""
+    with store.engine.connect() as conn:
+        rows = {r.name: r for r in conn.execute(text(
+            "SELECT a.name, a.division_code, a.level, p.name AS parent, "
+            "(SELECT COUNT(*) FROM reports r WHERE r.agency_id = a.id) AS reports "
+            "FROM agencies a LEFT JOIN agencies p ON p.id = a.parent_id"))}
+    assert (rows["临淄区工业和信息化局"].division_code, rows["临淄区工业和信息化局"].level) == ("370305", "county")
+    assert rows["临淄区工业和信息化局"].parent == "淄博市临淄区人民政府"
+    assert rows["淄博市临淄区人民政府"].parent == "淄博市人民政府"
+    assert (rows["淄博市人民政府"].division_code, rows["淄博市人民政府"].reports) == ("370300", 0)
+    assert rows["烟台市莱山区人民政府办公室"].division_code == "370613"
 
 
 @pytest.mark.parametrize(("filters", "agencies"), [
     (Filters(years=(2021,)), {"临淄区工业和信息化局"}),
     (Filters(agencies=("临淄",)), {"临淄区人民政府办公室", "临淄区工业和信息化局"}),
     (Filters(regions=("370300",)), {"临淄区人民政府办公室", "临淄区工业和信息化局"}),
-    (Filters(regions=("37",), years=(2023,)), {"临淄区人民政府办公室", "烟台市莱山区人民政府办公室"}),
+    (Filters(regions=("37",), years=(2023,)), {"临淄区人民政府办公室", "烟台市莱山区人民政府办公室",
+                                             "聊城市人民政府办公室"}),
     (Filters(regions=("淄博市",)), {"临淄区人民政府办公室", "临淄区工业和信息化局"}),
-    (Filters(levels=("district",), regions=("3706", "淄博")), {"临淄区人民政府办公室", "临淄区工业和信息化局",
-                                                             "烟台市莱山区人民政府办公室"}),
-    (Filters(levels=("city",)), set()),
+    (Filters(levels=("county",), regions=("3706", "淄博")), {"临淄区人民政府办公室", "临淄区工业和信息化局",
+                                                           "烟台市莱山区人民政府办公室"}),
+    (Filters(levels=("city",)), {"聊城市人民政府办公室"}),
+    (Filters(levels=("province",)), set()),
 ])
 def test_filters_select_reports_and_keep_the_package_consistent(
         store: Store, tmp_path: Path, filters: Filters, agencies: set[str]) -> None:
     ingest_seeds(store)
-    place(store)
+    placed(store)
     out = tmp_path / "out"
     export(store, out, filters=filters)
     reports = read(out / "reports.csv")
@@ -245,6 +250,36 @@ def test_report_cells_view_merges_like_link(store: Store) -> None:
             'SELECT report_id, "table", row_key, column_key, document_id, value_text FROM report_cells'))}
     assert sql == python
     assert len({k[0] for k in sql}) == 5
+
+
+def test_report_cells_view_takes_values_only_from_the_newest_publication_like_link(store: Store) -> None:
+    """Revisions: an older publication (version 2) never gives a value, even where the newer one
+    has none and even though the old ranking (most passed checks) preferred it; the view reads
+    the version and rank link wrote."""
+    from conftest import SEED_000
+    from harvester.link import merged_cells
+    from test_link import DATED, NEW_RECEIVED
+
+    body = SEED_000.read_bytes()
+    old = store.add_document("http://www.linzi.gov.cn/2024/a.txt", body + DATED.format(2024, 1, 18).encode()).document_id
+    corrected = body.replace(NEW_RECEIVED, NEW_RECEIVED.replace(b"\t26\n", b"\t25\n"))
+    new = store.add_document("http://www.linzi.gov.cn/2024/b.txt",
+                             corrected + DATED.format(2024, 3, 1).encode()).document_id
+    with store.engine.begin() as conn:  # a cell only the old publication printed
+        conn.execute(text("UPDATE cells SET value = NULL, value_text = NULL, semantic = 'unreadable' "
+                          "WHERE document_id = :d AND \"table\" = 'table3' AND row_key = 'granted' "
+                          "AND column_key = 'total'"), {"d": new})
+    store.link()
+    with store.session() as s:
+        python = {(c.table, c.row_key, c.column_key): (c.document_id, c.value_text) for c in merged_cells(s)}
+        sql = {(r[0], r[1], r[2]): (r[3], r[4]) for r in s.execute(text(
+            'SELECT "table", row_key, column_key, document_id, value_text FROM report_cells'))}
+        ranks = dict(s.execute(text("SELECT document_id, version FROM document_rank")).all())
+    assert ranks == {new: 1, old: 2}
+    assert sql == python
+    assert sql[("table3", "new_received", "natural_person")] == (new, "25")
+    assert sql[("table3", "granted", "total")] == (new, None)
+    assert {d for d, _ in sql.values()} == {new}
 
 
 def test_views_survive_migrations_and_repeated_upgrades(db_url: str) -> None:
@@ -339,7 +374,8 @@ def test_every_rule_the_extractor_defines_is_described_once_in_the_dictionary() 
     undescribed = [r for r in rules if rule_family(r) is None]
     assert undescribed == []
     used = {rule_family(r) for r in rules}
-    placeholders = {"series.*", "report.*"}  # rules of other stages, described ahead of their names
+    assert {"table2.row_missing", "table3.unmatched_label", "series.carried_over", "series.gap"} <= set(rules)
+    placeholders = {"series.*"}  # series rules found in a database but no longer defined here
     assert set(dictionary()["rules"]) - placeholders == used
 
 

@@ -3,12 +3,12 @@
 The CSV export (`harvester.export`), `harvester reports`, `harvester coverage` and a SQL or
 datasette user read the same views, so they all see the same numbers:
 
-* ``document_rank``: each linked document's rank inside its report, best first (the canonical
-  document, then `harvester.link.canonical_rank`: most non-null cells, most passed checks, PDF
-  over other formats, lowest id).
-* ``report_cells``: a report's merged numbers, one row per (report, table, row, column): the cell
-  of the best-ranked document that has a value, else the best-ranked document's cell
-  (`harvester.link.merged_cells` in SQL; a test keeps the two equal).
+* ``document_rank``: each linked document's publication (``version``, 1 = newest) and ``rank``
+  (0 = canonical, then merge order) as `harvester.link` wrote them in ``report_documents``: the
+  ranking is computed once, by link, and only read here.
+* ``report_cells``: a report's merged numbers, one row per (report, table, row, column): among the
+  version-1 documents, the cell of the lowest-rank document that has a value, else the lowest-rank
+  document's cell (`harvester.link.merged_cells` in SQL; a test keeps the two equal).
 * ``report_values``: the documents a report's numbers come from (``value_documents``).
 * ``report_sources``: those, or the canonical document when no document has a value: whose
   document checks speak about the report.
@@ -16,7 +16,10 @@ datasette user read the same views, so they all see the same numbers:
   report checks (``scope = 'report'``).
 * ``report_summary``: one row per report as in ``reports.csv``.
 * ``coverage``: agency × year from each agency's first report year to the newest year in the
-  database, with its status (`harvester.coverage` adds the registry's expectations).
+  database, with its status (`harvester.coverage` adds the registry's expectations). Only
+  agencies with reports are expected (parent governments without reports are not); a year
+  without a report is ``blocked`` / ``gone`` when a portal of the agency's division
+  (``division_code``) is — never by matching names, which repeat across places.
 
 Views are not created by Alembic migrations (SQLite's batch migrations copy and rename tables,
 which fails while a view references them): `harvester.db.session.upgrade()` drops every view,
@@ -26,26 +29,17 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-PDF = "application/pdf"
-
 #: name -> SELECT; created in this order, dropped in reverse.
 VIEWS: dict[str, str] = {
-    "document_rank": f"""
-SELECT rd.report_id, rd.document_id,
-       ROW_NUMBER() OVER (PARTITION BY rd.report_id ORDER BY
-           CASE WHEN rd.document_id = r.canonical_document_id THEN 0 ELSE 1 END,
-           COALESCE(nc.n, 0) DESC, COALESCE(pc.n, 0) DESC,
-           CASE WHEN d.media_type = '{PDF}' THEN 0 ELSE 1 END, rd.document_id) AS rank,
+    # what `harvester.link` wrote: one ranking, computed once (NULL version / rank: linked before
+    # revisions were recorded, until the next link — a current reading, as link reads it)
+    "document_rank": """
+SELECT rd.report_id, rd.document_id, COALESCE(rd.version, 1) AS version, COALESCE(rd.rank, 0) AS rank,
        COUNT(*) OVER (PARTITION BY rd.report_id) AS members
-FROM report_documents rd
-JOIN reports r ON r.id = rd.report_id
-JOIN documents d ON d.id = rd.document_id
-LEFT JOIN (SELECT document_id, COUNT(*) AS n FROM cells WHERE value_text IS NOT NULL
-           GROUP BY document_id) nc ON nc.document_id = rd.document_id
-LEFT JOIN (SELECT document_id, COUNT(*) AS n FROM checks WHERE ok = TRUE AND document_id IS NOT NULL
-           GROUP BY document_id) pc ON pc.document_id = rd.document_id""",
+FROM report_documents rd""",
     # one-document reports (most) take their document's cells as they are; only reports of several
-    # documents pay for the ranking window
+    # documents pay for the window. Only version 1 (the current publication) gives values; each cell
+    # from the lowest-rank document that has a value, else from the lowest-rank one (`merged_cells`)
     "report_cells": """
 SELECT dr.report_id, c."table", c.row_key, c.column_key, c.value, c.value_text, c.raw_text, c.semantic, c.unit,
        c.document_id, c.id AS cell_id
@@ -55,8 +49,9 @@ SELECT report_id, "table", row_key, column_key, value, value_text, raw_text, sem
 FROM (SELECT dr.report_id, c."table", c.row_key, c.column_key, c.value, c.value_text, c.raw_text, c.semantic,
              c.unit, c.document_id, c.id AS cell_id,
              ROW_NUMBER() OVER (PARTITION BY dr.report_id, c."table", c.row_key, c.column_key ORDER BY
-                 CASE WHEN c.value_text IS NULL THEN 1 ELSE 0 END, dr.rank) AS pick
-      FROM cells c JOIN document_rank dr ON dr.document_id = c.document_id AND dr.members > 1) ranked
+                 CASE WHEN c.value_text IS NULL THEN 1 ELSE 0 END, dr.rank, c.document_id, c.id) AS pick
+      FROM cells c JOIN document_rank dr ON dr.document_id = c.document_id AND dr.members > 1
+                                          AND dr.version = 1) ranked
 WHERE pick = 1""",
     "report_values": """
 SELECT DISTINCT report_id, document_id FROM report_cells WHERE value_text IS NOT NULL""",
@@ -66,7 +61,7 @@ UNION ALL
 SELECT r.id, r.canonical_document_id FROM reports r
 WHERE r.canonical_document_id IS NOT NULL AND NOT EXISTS (
     SELECT 1 FROM report_documents rd JOIN cells c ON c.document_id = rd.document_id
-    WHERE rd.report_id = r.id AND c.value_text IS NOT NULL)""",
+    WHERE rd.report_id = r.id AND COALESCE(rd.version, 1) = 1 AND c.value_text IS NOT NULL)""",
     "report_checks": """
 SELECT rs.report_id, ch.id AS check_id, ch.scope, ch.document_id, ch.rule, ch."where", ch.expected, ch.found,
        ch.ok
@@ -102,8 +97,7 @@ agency_years AS (
 ),
 blocked AS (
     SELECT a.id AS agency_id, MIN(p.status) AS status FROM agencies a
-    JOIN portals p ON p.status IN ('blocked', 'gone')
-         AND ((p.division_code IS NOT NULL AND p.division_code = a.division_code) OR p.agency = a.name)
+    JOIN portals p ON p.status IN ('blocked', 'gone') AND p.division_code = a.division_code
     GROUP BY a.id
 )
 SELECT ay.agency_id, a.name AS agency, a.division_code, a.level, ay.year,
