@@ -114,7 +114,8 @@ import os, sqlalchemy
 from harvester.db import session
 engine = session.make_engine({url!r})
 created = []
-@sqlalchemy.event.listens_for(engine, "before_cursor_execute")
+# on every engine: the migration runs on a transactional engine of its own (harvester.db.session)
+@sqlalchemy.event.listens_for(sqlalchemy.engine.Engine, "before_cursor_execute")
 def die(conn, cursor, statement, *args):
     if statement.lstrip().upper().startswith("CREATE TABLE"):
         created.append(statement)

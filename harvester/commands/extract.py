@@ -35,9 +35,10 @@ def extract_command(
         typer.echo(json.dumps(line, ensure_ascii=False) if as_json else f"{path}: error [{kind}] {message}")
 
     failed = 0
+    entries = list(walk(paths, DEFAULT.max_bytes))  # paths and kinds only: the total for the progress display
     with Progress() as progress:
-        task = progress.task("extract", unit="files")
-        for entry in walk(paths, DEFAULT.max_bytes):
+        task = progress.task("extract", total=len(entries), unit="files")
+        for entry in entries:
             task.advance()
             path = entry.path
             if not isinstance(entry, LocalFile):

@@ -48,10 +48,11 @@ def ingest_command(
     new_ids: list[int] = []
     disk_full: str | None = None
     limit = DEFAULT.max_bytes
+    entries = list(walk(paths, limit))  # paths and kinds only: the total for the progress display
     with open_store(data_dir, db) as store, Progress() as progress:
-        task = progress.task("ingest", unit="files")
+        task = progress.task("ingest", total=len(entries), unit="files")
         run_id = store.start_run("ingest")
-        for entry in walk(paths, limit):
+        for entry in entries:
             task.advance()
             if disk_full is not None:
                 counts["not stored (disk full)"] += isinstance(entry, LocalFile)
