@@ -16,11 +16,13 @@ pipeline does so), so a crash never leaves a database row whose bytes were not o
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -74,13 +76,43 @@ class Archive:
         return path
 
     def put(self, data: bytes, *, durable: bool = True) -> tuple[str, str]:
-        """Store `data`; return ``(sha256, path relative to the data directory)``."""
+        """Store `data`; return ``(sha256, path relative to the data directory)``.
+
+        The crawl's hot path: plain ``os`` calls on a name derived from the digest (a hex digest
+        cannot name anything outside the archive), the fan-out folders created only when the
+        write finds them missing, and a temporary name unique to this process and thread.
+        """
         digest = hashlib.sha256(data).hexdigest()
         relative = self.relative_path(digest)
-        target = self.resolve(relative)
-        if target.exists() and target.stat().st_size == len(data):
-            return digest, relative
-        self._write(target, [data], durable)
+        target = os.path.join(self.root, digest[:2], digest[2:4], digest)
+        try:
+            if os.stat(target).st_size == len(data):
+                return digest, relative
+        except FileNotFoundError:
+            pass
+        tmp = os.path.join(self.root, digest[:2], digest[2:4], f".tmp-{digest}-{os.getpid()}-{threading.get_ident()}")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(tmp, flags, 0o644)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            fd = os.open(tmp, flags, 0o644)
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                if durable:
+                    os.fsync(fd)
+                else:
+                    self._unsynced = True
+            finally:
+                os.close(fd)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         return digest, relative
 
     def put_stream(self, fh: BinaryIO, *, max_bytes: int | None = None,
@@ -130,21 +162,6 @@ class Archive:
             self._unsynced = False
 
     # ---- helpers ----------------------------------------------------------------------
-    def _write(self, target: Path, chunks: list[bytes], durable: bool) -> None:
-        tmp = None
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as fh:
-                for chunk in chunks:
-                    fh.write(chunk)
-                self._flush(fh, durable)
-            os.replace(tmp, target)
-        except BaseException:
-            if tmp:
-                Path(tmp).unlink(missing_ok=True)
-            raise
-
     def _flush(self, fh: BinaryIO, durable: bool) -> None:
         fh.flush()
         if durable:

@@ -298,6 +298,9 @@ class Store:
 
     def _insert_documents(self, s: Session, archived: list[tuple["Fetched", str | None, str | None]],
                           run_id: int | None, sizes: dict[str, int] | None = None) -> list[AddResult]:
+        """Write the rows of a batch: one lookup of the known ``(url, sha256)``, one of the parent
+        pages, one multi-row INSERT … RETURNING and one for the fetch errors (not a flush and a
+        query per document)."""
         urls = list({item.url for item, _, _ in archived})
         known: dict[tuple[str, str | None], int] = {}
         for i in range(0, len(urls), IN_CHUNK):
@@ -305,29 +308,68 @@ class Store:
                              .where(Document.url.in_(urls[i:i + IN_CHUNK])).order_by(Document.id.desc()))
             for doc_id, url, sha, kind in rows:
                 if sha is not None or kind == FETCH_ERROR:
-                    known[(url, sha)] = doc_id
-        results: list[AddResult] = []
+                    known.setdefault((url, sha), doc_id)
+        parents = self._parent_ids(s, {item.parent_url for item, _, _ in archived if item.parent_url})
+        now = _now()
+        rows_to_insert: list[dict[str, Any]] = []
+        # per archived item: an id already known, or the index of the row that will get one
+        slots: list[tuple[int | None, int | None, bool]] = []
+        pending: dict[tuple[str, str | None], int] = {}  # new in this batch -> row index
+        batch_parent: dict[int, int] = {}  # row index -> row index of its parent, stored earlier in this batch
+        new_urls: dict[str, int] = {}  # URL / final URL of a row of this batch -> its (latest) row index
         for item, sha, raw_path in archived:
-            if (item.url, sha) in known:
-                results.append(AddResult(known[(item.url, sha)], False))
+            key = (item.url, sha)
+            if key in known:
+                slots.append((known[key], None, False))
                 continue
-            doc = Document(url=item.url, final_url=item.final_url, http_status=item.http_status, sha256=sha,
-                           size=len(item.body) if item.body is not None else (sizes or {}).get(item.url),
-                           fetched_at=_now(),
-                           raw_path=raw_path, portal_id=item.portal_id, crawl_run_id=run_id,
-                           parent_url=item.parent_url, parent_document_id=self._parent_id(s, item.parent_url),
-                           media_type=item.media_type)
+            if key in pending:
+                slots.append((None, pending[key], False))
+                continue
             failed = sha is None or item.failed and item.body is not None  # a streamed file has no body
-            if failed:
-                doc.error_kind, doc.error_message = FETCH_ERROR, item.failure_message
-            s.add(doc)
-            s.flush()
-            if failed:
-                s.execute(insert(ExtractionErrorRow), [dict(document_id=doc.id, kind=FETCH_ERROR,
-                                                            message=doc.error_message, at=_now())])
-            known[(item.url, sha)] = doc.id
-            results.append(AddResult(doc.id, True))
-        return results
+            index = len(rows_to_insert)
+            row = dict(url=item.url, final_url=item.final_url, http_status=item.http_status, sha256=sha,
+                       size=len(item.body) if item.body is not None else (sizes or {}).get(item.url),
+                       fetched_at=now, raw_path=raw_path, portal_id=item.portal_id, crawl_run_id=run_id,
+                       parent_url=item.parent_url, parent_document_id=parents.get(item.parent_url or ""),
+                       media_type=item.media_type,
+                       error_kind=FETCH_ERROR if failed else None,
+                       error_message=item.failure_message if failed else None)
+            if item.parent_url and item.parent_url in new_urls:
+                batch_parent[index] = new_urls[item.parent_url]
+            rows_to_insert.append(row)
+            pending[key] = index
+            slots.append((None, index, True))
+            for u in (item.url, item.final_url):
+                if u:
+                    new_urls[u] = index
+        ids: list[int] = []
+        if rows_to_insert:
+            ids = list(s.scalars(insert(Document).returning(Document.id, sort_by_parameter_order=True),
+                                 rows_to_insert))
+            for index, parent_index in batch_parent.items():
+                s.execute(update(Document).where(Document.id == ids[index])
+                          .values(parent_document_id=ids[parent_index]))
+            errors = [dict(document_id=ids[i], kind=FETCH_ERROR, message=row["error_message"], at=now)
+                      for i, row in enumerate(rows_to_insert) if row["error_kind"] == FETCH_ERROR]
+            if errors:
+                s.execute(insert(ExtractionErrorRow), errors)
+        return [AddResult(ids[index] if doc_id is None and index is not None else doc_id or 0, created)
+                for doc_id, index, created in slots]
+
+    @staticmethod
+    def _parent_ids(s: Session, parent_urls: set[str]) -> dict[str, int]:
+        """The newest stored document at each parent URL (as requested or as finally served)."""
+        found: dict[str, int] = {}
+        wanted = sorted(parent_urls)
+        for i in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[i:i + IN_CHUNK]
+            q = select(Document.id, Document.url, Document.final_url).where(
+                or_(Document.url.in_(chunk), Document.final_url.in_(chunk)))
+            for doc_id, url, final_url in s.execute(q):
+                for u in (url, final_url):
+                    if u in parent_urls and doc_id > found.get(u, 0):
+                        found[u] = doc_id
+        return found
 
     def _ensure_portals(self, portal_ids: set[str]) -> None:
         for portal_id in portal_ids - self._known_portals:
@@ -448,14 +490,6 @@ class Store:
             q = q.where(Document.sha256 == sha) if sha is not None else q.where(
                 Document.sha256.is_(None), Document.error_kind == FETCH_ERROR)
             return s.scalars(q.order_by(Document.id).limit(1)).first()
-
-    @staticmethod
-    def _parent_id(s: Session, parent_url: str | None) -> int | None:
-        if not parent_url:
-            return None
-        q = (select(Document.id).where(or_(Document.url == parent_url, Document.final_url == parent_url))
-             .order_by(Document.id.desc()).limit(1))
-        return s.scalars(q).first()
 
     @staticmethod
     def _write_record(s: Session, row: Document, record: ReportRecord) -> None:

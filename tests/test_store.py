@@ -129,6 +129,35 @@ def test_attachment_points_to_the_page_it_was_linked_from(store: Store) -> None:
         assert doc.portal_id == "zibo" and s.get(Portal, "zibo") is not None
 
 
+def test_batch_resolves_parents_stored_before_and_earlier_in_the_same_batch(store: Store) -> None:
+    """One batch (the crawl's unit of work): a page already in the database, a page redirected to
+    its final URL and an attachment of each, in one transaction; the same bytes twice in the batch
+    are one document."""
+    from harvester.store import Fetched
+
+    old = store.add_document("http://example.gov.cn/old.html", b"old page")
+    base = "http://example.gov.cn"
+    results = store.add_documents([
+        Fetched(f"{base}/a.pdf", b"attachment of the old page", parent_url=f"{base}/old.html"),
+        Fetched(f"{base}/new.html", b"new page", final_url=f"{base}/new/index.html"),
+        Fetched(f"{base}/b.pdf", b"attachment of the new page", parent_url=f"{base}/new/index.html"),
+        Fetched(f"{base}/b.pdf", b"attachment of the new page", parent_url=f"{base}/new/index.html"),
+        Fetched(f"{base}/c.pdf", b"linked from nowhere stored", parent_url=f"{base}/missing.html"),
+        Fetched(f"{base}/down.pdf", None, http_status=503),
+    ])
+    assert [r.created for r in results] == [True, True, True, False, True, True]
+    assert results[3].document_id == results[2].document_id
+    with store.session() as s:
+        parent = {r.document_id: s.get(Document, r.document_id).parent_document_id for r in results}
+        down = s.get(Document, results[5].document_id)
+        assert (down.error_kind, down.error_message) == ("fetch", "HTTP 503")
+        assert s.scalar(select(ExtractionErrorRow.kind).where(ExtractionErrorRow.document_id == down.id)) == "fetch"
+    assert parent[results[0].document_id] == old.document_id
+    assert parent[results[2].document_id] == results[1].document_id
+    assert parent[results[4].document_id] is None
+    assert len({r.document_id for r in results}) == 5
+
+
 def test_runs_and_portals_are_recorded(store: Store) -> None:
     store.ensure_portal("linzi", name="临淄区人民政府", level="county", start_urls=["http://www.linzi.gov.cn/"])
     store.ensure_portal("linzi", cms="trs")
