@@ -3,7 +3,7 @@
     .venv/bin/python bench/scale.py --reports 100000 [--night 1000] [--pg URL] [--no-sqlite]
     .venv/bin/python bench/scale.py --reports 1000000 --pg postgresql+psycopg://...   # hours, ~60 GB
 
-Generates `--reports` reports straight into a fresh database with SQLAlchemy Core bulk inserts:
+Generates `--reports` reports straight into a fresh database with bulk loads (COPY / executemany):
 each is one document cloned from a real extracted report (the seeds: their every cell, check
 and field) under a varied agency (district × department names) and year (2019–2024), its
 numbers varied so no two reports are equal. Then runs the public commands as subprocesses —
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -30,11 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import Table  # noqa: E402
 
 from harvester.db.models import Cell, CheckRow, Document  # noqa: E402
-from harvester.extract import EXTRACTOR_VERSION, extract  # noqa: E402
-from harvester.store import Store  # noqa: E402
+from harvester.extract import extract  # noqa: E402
+from harvester.store import Store, cell_rows, check_rows, document_fields  # noqa: E402
 
 SEEDS = sorted((ROOT / "tests" / "fixtures" / "seeds").glob("*.txt"))
 HARVESTER = Path(sys.executable).with_name("harvester")
@@ -58,39 +59,75 @@ def agencies() -> list[str]:
     return [c + d + dep for c in CITIES for d in DISTRICTS for dep in DEPARTMENTS]  # 5,000 agencies
 
 
+def bulk(conn, table: Table, columns: list[str], rows: list[tuple]) -> None:
+    """Insert `rows` (tuples in `columns` order) the fastest way the driver has: COPY on
+    PostgreSQL, one prepared executemany on SQLite (what `pg_restore` / `.import` would do)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        names = ", ".join(f'"{c}"' for c in columns)
+        with conn.connection.dbapi_connection.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as cp:
+            for row in rows:
+                cp.write_row(row)
+    else:
+        names = ", ".join(f'"{c}"' for c in columns)
+        conn.exec_driver_sql(f'INSERT INTO {table.name} ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
+
+
 def generate(store: Store, start: int, count: int, tag: str) -> None:
-    """Documents start..start+count-1: document i is agency i // len(YEARS), year i % len(YEARS)."""
+    """Documents start..start+count-1: document i is agency i // len(YEARS), year i % len(YEARS).
+
+    Rows come from the store's own row builders (`document_fields`, `cell_rows`, `check_rows`) on
+    the seeds' records, so they are what an extraction writes; every whole number printed in a
+    cell is shifted by ``i % 97`` (value, value_text and raw text alike) so no two reports are
+    equal. Document ids are given explicitly (the sequence is moved past them on PostgreSQL).
+    """
     names, recs = agencies(), templates()
     now = datetime.now(UTC)
+    doc_cols = ["id", "url", "sha256", "size", "fetched_at"] + list(document_fields(recs[0], now))
+    base_cells = [cell_rows(0, r) for r in recs]
+    base_checks = [check_rows(0, r) for r in recs]
+    cell_cols = list(next(rows for rows in base_cells if rows)[0])  # the columns the store fills
+    check_cols = list(next(rows for rows in base_checks if rows)[0])
+    base_fields = [document_fields(r, now) for r in recs]
+    with store.engine.connect() as conn:
+        first_id = (conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM documents").scalar() or 0) + 1
     for lo in range(start, start + count, CHUNK):
         hi = min(lo + CHUNK, start + count)
-        docs = []
-        for i in range(lo, hi):
-            rec = recs[i % len(recs)]
-            agency = names[(i // len(YEARS)) % len(names)] + ("" if i < len(names) * len(YEARS) else f"第{i // (len(names) * len(YEARS))}分局")
-            sha = hashlib.sha256(f"{tag}:{i}".encode()).hexdigest()
-            docs.append(dict(url=f"http://bench.gov.cn/{tag}/{i}.html", sha256=sha, size=10000, fetched_at=now,
-                             media_type="text/html", title=f"{agency}{YEARS[i % len(YEARS)]}年政府信息公开工作年度报告",
-                             agency_name=agency, year=YEARS[i % len(YEARS)], template=rec.template,
-                             report_kind=rec.report_kind, pages=rec.pages, extracted_at=now,
-                             extractor_version=EXTRACTOR_VERSION))
-        with store.session() as s, s.begin():
-            ids = list(s.scalars(insert(Document).returning(Document.id), docs))
-            cells, checks = [], []
-            for doc_id, i in zip(ids, range(lo, hi)):
-                rec = recs[i % len(recs)]
-                for c in rec.cells:
-                    value = c.value + (i % 97) if isinstance(c.value, int) and not isinstance(c.value, bool) else c.value
-                    cells.append(dict(document_id=doc_id, table=c.table, row_key=c.row, column_key=c.column,
-                                      value=float(value) if isinstance(value, (int, float)) else None,
-                                      value_text=None if value is None else str(value), raw_text=c.raw,
-                                      semantic=c.semantic, page=c.page))
-                checks += [dict(document_id=doc_id, rule=k.rule, where=k.where, expected=str(k.expected),
-                                found=str(k.found), ok=k.ok) for k in rec.checks]
-            s.execute(insert(Cell), cells)
-            if checks:
-                s.execute(insert(CheckRow), checks)
+        docs, cells, checks = [], [], []
+        for n, i in enumerate(range(lo, hi)):
+            doc_id = first_id + (lo - start) + n
+            k = i % len(recs)
+            agency = names[(i // len(YEARS)) % len(names)] + (
+                "" if i < len(names) * len(YEARS) else f"第{i // (len(names) * len(YEARS))}分局")
+            year = YEARS[i % len(YEARS)]
+            fields = dict(base_fields[k], agency_name=agency, year=year, text=None,
+                          title=f"{agency}{year}年政府信息公开工作年度报告")
+            docs.append((doc_id, f"http://bench.gov.cn/{tag}/{i}.html",
+                         hashlib.sha256(f"{tag}:{i}".encode()).hexdigest(), 10000, now,
+                         *fields.values()))
+            shift = i % 97
+            for c in base_cells[k]:
+                row = dict(c, document_id=doc_id)
+                if c["semantic"] == "number" and c["value"] is not None and float(c["value"]).is_integer() \
+                        and c["value_text"] == str(int(c["value"])):
+                    row["value"] = c["value"] + shift
+                    row["value_text"] = str(int(row["value"]))
+                    if c["raw_text"] == c["value_text"]:
+                        row["raw_text"] = row["value_text"]
+                if row["bbox"] is not None:
+                    row["bbox"] = json.dumps(row["bbox"])
+                cells.append(tuple(row[col] for col in cell_cols))
+            checks += [tuple(dict(c, document_id=doc_id)[col] for col in check_cols) for c in base_checks[k]]
+        with store.engine.begin() as conn:
+            bulk(conn, Document.__table__, doc_cols, docs)
+            bulk(conn, Cell.__table__, cell_cols, cells)
+            bulk(conn, CheckRow.__table__, check_cols, checks)
         print(f"  {hi - start}/{count} documents", end="\r", flush=True)
+    with store.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('documents', 'id'), (SELECT MAX(id) FROM documents))")
+            conn.exec_driver_sql("ANALYZE")
     print()
 
 

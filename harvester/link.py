@@ -43,7 +43,7 @@ from types import SimpleNamespace
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, UTC
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -449,8 +449,9 @@ def _record_conflicts(s: Session, members: dict[int, list[int]], versions: dict[
 
 # ---- merged numbers --------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class MergedCell:
+class MergedCell(NamedTuple):
+    """One merged number (a named tuple: millions are built per link and export)."""
+
     report_id: int
     table: str
     row_key: str

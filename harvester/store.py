@@ -494,41 +494,50 @@ class Store:
     @staticmethod
     def _write_record(s: Session, row: Document, record: ReportRecord) -> None:
         at = _now()
-        row.media_type = record.media_type
-        row.title = record.title
-        row.agency_name = record.agency
-        row.year = record.year
-        row.template = record.template
-        row.publication_date = record.publication_date
-        row.agency_level = record.agency_level
-        row.report_kind = record.report_kind
-        row.pages = record.pages
-        row.text = record.text or None
-        row.extracted_at = at
-        row.extractor_version = EXTRACTOR_VERSION
-        row.error_kind = record.error.kind if record.error else None
-        row.error_message = record.error.message if record.error else None
+        for name, value in document_fields(record, at).items():
+            setattr(row, name, value)
         s.flush()
-        cells, seen = [], set()
-        for c in record.cells:
-            key = (c.table, c.row, c.column)
-            if key in seen:  # the first reading of a cell wins; duplicates would break the unique key
-                continue
-            seen.add(key)
-            cells.append(dict(document_id=row.id, table=c.table, row_key=c.row, column_key=c.column,
-                              value=_number(c.value if c.number is None else c.number),
-                              value_text=_text(c.value), raw_text=c.raw, unit=c.unit,
-                              semantic=c.semantic, page=c.page,
-                              bbox=list(c.bbox) if c.bbox else None, confidence=c.confidence))
+        cells = cell_rows(row.id, record)
         if cells:
             s.execute(insert(Cell), cells)
         if record.checks:
-            s.execute(insert(CheckRow), [dict(document_id=row.id, rule=c.rule, where=c.where,
-                                              expected=_text(c.expected), found=_text(c.found), ok=bool(c.ok))
-                                         for c in record.checks])
+            s.execute(insert(CheckRow), check_rows(row.id, record))
         if record.error:
             s.execute(insert(ExtractionErrorRow), [dict(document_id=row.id, kind=record.error.kind,
                                                         message=record.error.message, at=at)])
+
+
+def document_fields(record: ReportRecord, at: datetime) -> dict[str, Any]:
+    """The ``documents`` columns an extraction fills (`at`: when)."""
+    return dict(media_type=record.media_type, title=record.title, agency_name=record.agency, year=record.year,
+                template=record.template, publication_date=record.publication_date,
+                agency_level=record.agency_level, report_kind=record.report_kind, pages=record.pages,
+                text=record.text or None, extracted_at=at, extractor_version=EXTRACTOR_VERSION,
+                error_kind=record.error.kind if record.error else None,
+                error_message=record.error.message if record.error else None)
+
+
+def cell_rows(document_id: int, record: ReportRecord) -> list[dict[str, Any]]:
+    """The ``cells`` rows of an extracted record (the first reading of a cell wins: a duplicate
+    would break the unique key)."""
+    rows, seen = [], set()
+    for c in record.cells:
+        key = (c.table, c.row, c.column)
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append(dict(document_id=document_id, table=c.table, row_key=c.row, column_key=c.column,
+                         value=_number(c.value if c.number is None else c.number),
+                         value_text=_text(c.value), raw_text=c.raw, unit=c.unit,
+                         semantic=c.semantic, page=c.page,
+                         bbox=list(c.bbox) if c.bbox else None, confidence=c.confidence))
+    return rows
+
+
+def check_rows(document_id: int, record: ReportRecord) -> list[dict[str, Any]]:
+    """The ``checks`` rows of an extracted record."""
+    return [dict(document_id=document_id, rule=c.rule, where=c.where, expected=_text(c.expected),
+                 found=_text(c.found), ok=bool(c.ok)) for c in record.checks]
 
 
 def _extract_job(data_dir: str, doc_id: int, raw_path: str, url: str) -> tuple[int, ReportRecord]:
