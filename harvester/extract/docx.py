@@ -9,6 +9,7 @@ that table's rows (nested layout tables), and tables inside text boxes
 from __future__ import annotations
 
 import zipfile
+from typing import Any
 
 from lxml import etree
 
@@ -20,6 +21,8 @@ from harvester.extract.text import _join
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _Q = {name: f"{{{W}}}{name}" for name in ("p", "tbl", "tr", "tc", "t", "tab", "br", "vMerge", "tcPr",
                                            "txbxContent", "val", "sdt", "sdtContent", "body", "cr")}
+#: An lxml element (lxml.etree._Element; lxml ships no type information).
+Element = Any
 #: Uncompressed size above which document.xml is refused (zip bombs).
 MAX_XML_BYTES = 128 * 1024 * 1024
 
@@ -47,7 +50,7 @@ def parse_docx(data: bytes) -> Layout:
     return Layout(text=text, rows=rows)
 
 
-def _walk(container, rows: list[list[Cell]]) -> None:
+def _walk(container: Element, rows: list[list[Cell]]) -> None:
     for child in container:
         if child.tag == _Q["p"]:
             text = _para_text(child)
@@ -61,7 +64,7 @@ def _walk(container, rows: list[list[Cell]]) -> None:
             _walk(child, rows)
 
 
-def _para_text(p) -> str:
+def _para_text(p: Element) -> str:
     parts: list[str] = []
     for node in p.iter(_Q["t"], _Q["tab"], _Q["br"], _Q["cr"], _Q["txbxContent"]):
         if node.tag == _Q["txbxContent"]:
@@ -73,14 +76,16 @@ def _para_text(p) -> str:
     return " ".join("".join(parts).split())
 
 
-def _table(tbl, rows: list[list[Cell]]) -> None:
+def _table(tbl: Element, rows: list[list[Cell]]) -> None:
     tc_tag, tcpr_tag, vmerge_tag, tbl_tag, p_tag, val = (
         _Q["tc"], _Q["tcPr"], _Q["vMerge"], _Q["tbl"], _Q["p"], _Q["val"])
     for tr in tbl.iterchildren(_Q["tr"]):
         row: list[Cell] = []
         for tc in tr.iterchildren(tc_tag):
             # one pass over the cell's children: properties, paragraphs, nested tables
-            paras, inner, copy = [], [], False
+            paras: list[Element] = []
+            inner: list[Element] = []
+            copy = False
             for child in tc:
                 tag = child.tag
                 if tag == p_tag:
