@@ -9,11 +9,11 @@ that table's rows (nested layout tables), and tables inside text boxes
 from __future__ import annotations
 
 import zipfile
-from typing import Any
 
 from lxml import etree
 
 from harvester.errors import CorruptDocument, EmptyDocument, TooLarge
+from harvester.extract.html import Element
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.safezip import open_zip
 from harvester.extract.text import _join
@@ -21,8 +21,6 @@ from harvester.extract.text import _join
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _Q = {name: f"{{{W}}}{name}" for name in ("p", "tbl", "tr", "tc", "t", "tab", "br", "vMerge", "tcPr",
                                            "txbxContent", "val", "sdt", "sdtContent", "body", "cr")}
-#: An lxml element (lxml.etree._Element; lxml ships no type information).
-Element = Any
 #: Uncompressed size above which document.xml is refused (zip bombs).
 MAX_XML_BYTES = 128 * 1024 * 1024
 

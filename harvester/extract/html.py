@@ -47,7 +47,7 @@ _BLOCK = frozenset({
     "center", "figure", "figcaption", "caption", "hr", "tr", "td", "th", "ucapcontent", "body", "html",
 })
 
-#: An lxml element (lxml.etree._Element; lxml ships no type information).
+#: An lxml element (lxml.etree._Element; lxml ships no type information). Also the DOCX and OFD readers'.
 Element = Any
 
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")

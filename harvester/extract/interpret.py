@@ -371,8 +371,8 @@ def _on_totals(reading: tuple[_Slot, ...], columns: tuple[str, ...]) -> int:
                and s.semantic != "blank")
 
 
-def _decide(rows: dict[tuple[str, str], _Row], shape: dict[str, dict[str, tuple[str, ...]]],
-            stated: list[Statement], cells: list[CellValue], notes: list[Check]) -> dict[tuple[str, str], dict[str, Value]]:
+def _decide(rows: dict[tuple[str, str], _Row], shape: dict[str, dict[str, tuple[str, ...]]], stated: list[Statement],
+            cells: list[CellValue], notes: list[Check]) -> dict[tuple[str, str], dict[str, Value]]:
     """All printed rows of all tables decided at once: the template's equations and the prose's
     numbers select among the rows' readings; a cell keeps a value only where every surviving
     whole-document reading agrees on it, else it is null and a check on its row says how many

@@ -22,13 +22,12 @@ import re
 import zipfile
 import zlib
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 from lxml import etree
 
 from harvester.errors import CorruptDocument, EmptyDocument
-from harvester.extract.html import collapse
+from harvester.extract.html import Element, collapse
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.ocr import Box, _lines_of, _text, grid_rows
 from harvester.extract.safezip import open_zip
@@ -56,8 +55,6 @@ Matrix = tuple[float, float, float, float, float, float]
 _IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 #: A straight segment on the page (mm) and its line width: x0, y0, x1, y1, width.
 Segment = tuple[float, float, float, float, float]
-#: An lxml element (lxml.etree._Element; lxml ships no type information).
-Element = Any
 
 
 def _local(el: Element) -> str:

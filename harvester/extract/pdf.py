@@ -161,6 +161,7 @@ def _merge(lines: list[Obj], tables: list[Table], page_no: int,
 
 
 def _floats(bbox: BBox) -> BBox:
+    """A cell's box with plain floats (pdfplumber's may hold ints)."""
     x0, top, x1, bottom = bbox
     return float(x0), float(top), float(x1), float(bottom)
 
@@ -317,7 +318,7 @@ def _find_tables(edges: list[Obj], page: _CharsPage) -> list[Table]:
     merged = utils.filter_edges(merged, min_length=s.edge_min_length)
     points = pt.edges_to_intersections(merged, s.intersection_x_tolerance, s.intersection_y_tolerance)
     cells = pt.intersections_to_cells(points)
-    return [pt.Table(page, group)  # type: ignore[arg-type]  # Table reads only .chars and .bbox, which it has
+    return [pt.Table(page, group)  # type: ignore[arg-type]  # a Table reads only page.chars: _CharsPage has it
             for group in pt.cells_to_tables(cells)]
 
 
