@@ -82,3 +82,10 @@ def test_glued_procurement_amount_keeps_its_unit_and_stays_null_when_items_are_g
     record = extract(text.encode())
     assert record.table2["procurement"] == {"items": None, "total_amount": None}
     assert any(c.where == "procurement" and not c.ok for c in record.checks)
+
+
+def test_an_override_of_a_table_the_golden_lacks_is_refused_by_name():
+    golden = {"table2": None, "table3": {"granted": {"total": 1}}, "table4": None}
+    with pytest.raises(ValueError, match="table2.fees"):
+        expected(golden, {"table2.fees": {"amount_10k_yuan": 1.5}})
+    assert expected(golden, {"table3.granted": {"total": 2}})["table3"] == {"granted": {"total": 2}}

@@ -5,6 +5,7 @@ used by the CLI (`harvester extract`), the crawl/ingest pipeline and the tests.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from importlib import import_module
 from typing import Callable
@@ -40,13 +41,16 @@ _UNSUPPORTED: dict[str, str] = {
 _TAKES_SETTINGS = {_sniff.PDF, _sniff.PNG, _sniff.JPEG, _sniff.GIF}
 
 
-def _front_end(media_type: str) -> Callable[[bytes], Layout]:
+def _front_end(media_type: str, settings: ExtractSettings = DEFAULT) -> Callable[[bytes], Layout]:
+    """The front-end turning bytes of `media_type` into a Layout, with `settings` bound for the
+    front-ends that take them."""
     target = _FRONT_ENDS.get(media_type)
     if target is None:
         raise UnsupportedFormat(_UNSUPPORTED.get(media_type, f"no extractor for {media_type}") +
                                 "; the raw file is archived and can be re-extracted later")
     module, func = target.split(":")
-    return getattr(import_module(module), func)
+    parse: Callable[..., Layout] = getattr(import_module(module), func)
+    return functools.partial(parse, settings=settings) if media_type in _TAKES_SETTINGS else parse
 
 
 def extract(data: bytes, source: str = "<bytes>", media_type: str | None = None,
@@ -66,8 +70,7 @@ def extract(data: bytes, source: str = "<bytes>", media_type: str | None = None,
             raise TooLarge(f"{len(data)} bytes is over the {settings.max_bytes}-byte limit")
         if record.media_type == _sniff.SOURCE:
             raise NotAReport("program source code, not a report")
-        front_end = _front_end(record.media_type)
-        layout = front_end(data, settings) if record.media_type in _TAKES_SETTINGS else front_end(data)
+        layout = _front_end(record.media_type, settings)(data)
         interpret(layout, record)
     except ExtractError as exc:
         _failed(record, ExtractionError(exc.kind, str(exc)))

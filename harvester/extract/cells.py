@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from harvester.extract.labels import BLANK_MARKS, UNITS
+from harvester.extract.record import Semantic
 
 _SPACES = re.compile(r"[\s\u3000\u00a0]+")
 _UNIT_RE = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
@@ -22,7 +23,7 @@ class Reading:
     """What a value cell says: `value` (None = unreadable), `semantic`, the text as printed."""
 
     value: int | float | str | None
-    semantic: str  # number | zero | blank | unreadable
+    semantic: Semantic
     raw: str
 
 

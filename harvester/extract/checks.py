@@ -14,10 +14,11 @@ same equations are
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Collection, Mapping, Protocol, Sequence
 
 from harvester.extract import labels as L
 from harvester.extract.narrative import Statement
-from harvester.extract.record import Check
+from harvester.extract.record import Check, Number, Value
 
 #: Table 4 as one printed run: "review.upheld" … "litigation_after_review.total".
 TABLE4_FLAT = tuple(f"{g}.{c}" for g in L.TABLE4_GROUPS for c in L.TABLE4_COLUMNS)
@@ -92,10 +93,11 @@ def equations(shape: dict[str, dict[str, tuple[str, ...]]]) -> list[Equation]:
     return out
 
 
-def stated_rows(statement: Statement, rows: dict[str, tuple[str, ...]] | list[str], alt: bool = False) -> list[str]:
-    """The rows a statement sums: a row key, or every row of a group ("denied.*")."""
+def stated_rows(wanted: Sequence[str], rows: Collection[str]) -> list[str]:
+    """The rows of `rows` a statement sums: `wanted` are its row keys (`Statement.rows`, or its other
+    reading `alt_rows`), each a row key or every row of a group ("denied.*")."""
     out: list[str] = []
-    for row in statement.alt_rows if alt else statement.rows:
+    for row in wanted:
         if row.endswith(".*"):
             out += [k for k in rows if k.startswith(row[:-1]) or k == row[:-2]]
         elif row in rows:
@@ -110,7 +112,7 @@ def stated_equations(stated: list[Statement], shape: dict[str, dict[str, tuple[s
         rows = shape.get(st.table)
         if not rows or st.alt_rows:
             continue
-        keys = stated_rows(st, rows)
+        keys = stated_rows(st.rows, rows)
         if not keys or any(st.column not in rows[k] for k in keys):
             continue
         out.append(Equation(f"narrative.{st.rows[0].rstrip('.*')}", st.where,
@@ -119,6 +121,22 @@ def stated_equations(stated: list[Statement], shape: dict[str, dict[str, tuple[s
 
 
 # ---------------------------------------------------------------- evaluation
+
+#: A table's numbers: row -> column -> value.
+TableValues = Mapping[str, Mapping[str, Value]]
+
+
+class Tables(Protocol):
+    """What the checks read of a record: its three tables (a `ReportRecord`, or a report's merged
+    numbers in `harvester.link`)."""
+
+    @property
+    def table2(self) -> TableValues | None: ...
+    @property
+    def table3(self) -> TableValues | None: ...
+    @property
+    def table4(self) -> TableValues | None: ...
+
 
 class _Unknown:
     """A printed cell whose value could not be read: an equation that needs it is skipped."""
@@ -130,7 +148,7 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 
-def sides(eq: Equation, value) -> tuple[int | float, int | float] | None:
+def sides(eq: Equation, value: Callable[[Ref], object]) -> tuple[Number, Number] | None:
     """(left, right) sums with `value(ref)` giving each cell (None or UNKNOWN: skip the equation)."""
     try:
         left = sum(_num(value(r)) for r in eq.lhs)
@@ -144,18 +162,19 @@ class _Skip(Exception):
     pass
 
 
-def _num(x) -> int | float:
-    if x is None or x is UNKNOWN or isinstance(x, str):
-        raise _Skip
-    return x
+def _num(x: object) -> Number:
+    """A cell's number; None (no value), UNKNOWN (unreadable) or a string (not a number) skip the equation."""
+    if isinstance(x, (int, float)):
+        return x
+    raise _Skip
 
 
-def _shape(record) -> dict[str, dict[str, tuple[str, ...]]]:
+def _shape(record: Tables) -> dict[str, dict[str, tuple[str, ...]]]:
     return {t: {row: tuple(cols) for row, cols in (getattr(record, t) or {}).items()}
             for t in ("table2", "table3", "table4")}
 
 
-def run_checks(record) -> list[Check]:
+def run_checks(record: Tables) -> list[Check]:
     """Every template rule on the numbers as printed."""
     out: list[Check] = []
     for eq in equations(_shape(record)):
@@ -166,24 +185,24 @@ def run_checks(record) -> list[Check]:
     return out
 
 
-def _equal(a, b) -> bool:
+def _equal(a: Number, b: Number) -> bool:
     return abs(a - b) < 1e-6 if isinstance(a, float) or isinstance(b, float) else a == b
 
 
-def narrative_checks(record, stated: list[Statement]) -> list[Check]:
+def narrative_checks(record: Tables, stated: list[Statement]) -> list[Check]:
     """Each number the prose states, compared with the table (skipped where the table has no value).
     A phrase naming several categories (予以公开及部分公开N件) is compared with their sum."""
     out: list[Check] = []
     for st in stated:
-        table = getattr(record, st.table)
+        table: TableValues | None = getattr(record, st.table)
         if not table:
             continue
-        found = _stated_sum(st, table)
+        found = _stated_sum(st.rows, st.column, table)
         if found is None:
             continue
         ok = st.value == found
         if not ok and st.alt_rows:  # 受理 N 件 may count carried-over requests too
-            alt = _stated_sum(st, table, alt=True)
+            alt = _stated_sum(st.alt_rows, st.column, table)
             if alt == st.value:
                 found, ok = alt, True
                 st = Statement(st.table, st.alt_rows, st.column, st.value, st.phrase)
@@ -192,6 +211,7 @@ def narrative_checks(record, stated: list[Statement]) -> list[Check]:
     return out
 
 
-def _stated_sum(st: Statement, table: dict, alt: bool = False) -> int | float | None:
-    values = [table[r].get(st.column) for r in stated_rows(st, table, alt)]
-    return None if not values or any(not isinstance(v, (int, float)) for v in values) else sum(values)
+def _stated_sum(wanted: Sequence[str], column: str, table: TableValues) -> Number | None:
+    values = [table[r].get(column) for r in stated_rows(wanted, table)]
+    numbers = [v for v in values if isinstance(v, (int, float))]
+    return None if not values or len(numbers) != len(values) else sum(numbers)

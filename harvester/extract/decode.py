@@ -35,10 +35,10 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
     for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
         if data.startswith(bom):
             return data[len(bom):].decode(enc, errors="replace")
-    for enc in (normalize_charset(declared), declared_charset(data)):
-        if enc:
+    for charset in (normalize_charset(declared), declared_charset(data)):
+        if charset:
             try:
-                return data.decode(enc)
+                return data.decode(charset)
             except UnicodeDecodeError:
                 pass  # the declaration lies (common): fall through to detection
     try:

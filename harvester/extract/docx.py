@@ -13,6 +13,7 @@ import zipfile
 from lxml import etree
 
 from harvester.errors import CorruptDocument, EmptyDocument, TooLarge
+from harvester.extract.html import Element
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.safezip import open_zip
 from harvester.extract.text import _join
@@ -47,7 +48,7 @@ def parse_docx(data: bytes) -> Layout:
     return Layout(text=text, rows=rows)
 
 
-def _walk(container, rows: list[list[Cell]]) -> None:
+def _walk(container: Element, rows: list[list[Cell]]) -> None:
     for child in container:
         if child.tag == _Q["p"]:
             text = _para_text(child)
@@ -61,7 +62,7 @@ def _walk(container, rows: list[list[Cell]]) -> None:
             _walk(child, rows)
 
 
-def _para_text(p) -> str:
+def _para_text(p: Element) -> str:
     parts: list[str] = []
     for node in p.iter(_Q["t"], _Q["tab"], _Q["br"], _Q["cr"], _Q["txbxContent"]):
         if node.tag == _Q["txbxContent"]:
@@ -73,14 +74,16 @@ def _para_text(p) -> str:
     return " ".join("".join(parts).split())
 
 
-def _table(tbl, rows: list[list[Cell]]) -> None:
+def _table(tbl: Element, rows: list[list[Cell]]) -> None:
     tc_tag, tcpr_tag, vmerge_tag, tbl_tag, p_tag, val = (
         _Q["tc"], _Q["tcPr"], _Q["vMerge"], _Q["tbl"], _Q["p"], _Q["val"])
     for tr in tbl.iterchildren(_Q["tr"]):
         row: list[Cell] = []
         for tc in tr.iterchildren(tc_tag):
             # one pass over the cell's children: properties, paragraphs, nested tables
-            paras, inner, copy = [], [], False
+            paras: list[Element] = []
+            inner: list[Element] = []
+            copy = False
             for child in tc:
                 tag = child.tag
                 if tag == p_tag:

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import re
 from itertools import combinations
-from typing import Callable, Hashable, Iterable
+from typing import TYPE_CHECKING, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar
 import functools
+
+if TYPE_CHECKING:
+    from harvester.extract.checks import Equation
 
 _PART = re.compile(r"-?(?:0|[1-9]\d*)")
 _GLUED = re.compile(r"-?\d+(?:-\d+)*")
@@ -27,6 +30,12 @@ MAX_COMBINATIONS = 300_000
 Reading = tuple[int | None, ...]
 #: A cell address: (table, row key, column key).
 Ref = tuple[str, str, str]
+#: A row key of `solve` (the caller's: interpret uses (table, row)).
+K = TypeVar("K", bound=Hashable)
+#: One candidate reading of a row as `solve` sees it: per column a value (`value_of` turns it into a number).
+Option = tuple[object, ...]
+#: An equation with the (row, index) of each of its cells (lhs then rhs).
+_Located = tuple["Equation", list[tuple[K, int]]]
 
 
 def glued_text(text: str) -> str | None:
@@ -95,9 +104,10 @@ def placements(k: int, n: int) -> list[tuple[int, ...]]:
     return list(combinations(range(n), k)) if 0 < k <= n else []
 
 
-def solve(rows: dict[Hashable, list[tuple]], equations: Iterable, locate: Callable[[Ref], tuple[Hashable, int] | None],
-          value_of: Callable[[object], object] = lambda v: v, strict: frozenset = frozenset()
-          ) -> tuple[dict[Hashable, list[tuple]], bool]:
+def solve(rows: Mapping[K, Sequence[Option]], equations: Iterable[Equation],
+          locate: Callable[[Ref], tuple[K, int] | None],
+          value_of: Callable[[object], object] = lambda v: v, strict: frozenset[K] = frozenset()
+          ) -> tuple[dict[K, list[Option]], bool]:
     """Keep, per row, the readings that take part in at least one choice of readings (one per row)
     under which every equation holds: the whole document at once.
 
@@ -107,11 +117,12 @@ def solve(rows: dict[Hashable, list[tuple]], equations: Iterable, locate: Callab
     is broken — or the search was too large; then those rows keep all their own readings)."""
 
     live = {k: list(dict.fromkeys(v)) for k, v in rows.items() if v}
-    usable = []
+    usable: list[_Located[K]] = []
     for eq in equations:
         refs = [locate(r) for r in eq.lhs + eq.rhs]
-        if all(r is not None and r[0] in live for r in refs):
-            usable.append((eq, refs))
+        located = [r for r in refs if r is not None]
+        if len(located) == len(refs) and all(r[0] in live for r in located):
+            usable.append((eq, located))
     # row-local equations first: they prune a row's own readings. A reconstructed row (`strict`:
     # glued digits, cells lost or added) must satisfy the template's own rules on it — if none of its
     # readings does, the reconstruction cannot be trusted and it keeps none; a row printed cell by cell
@@ -139,11 +150,11 @@ def solve(rows: dict[Hashable, list[tuple]], equations: Iterable, locate: Callab
     return live, settled
 
 
-def _components(live: dict, shared: list) -> list[set]:
+def _components(live: Mapping[K, object], shared: list[_Located[K]]) -> list[set[K]]:
     """Rows linked by the equations they share (each searched on its own)."""
     parent = {k: k for k in live}
 
-    def root(k):
+    def root(k: K) -> K:
         while parent[k] != k:
             parent[k] = parent[parent[k]]
             k = parent[k]
@@ -153,22 +164,23 @@ def _components(live: dict, shared: list) -> list[set]:
         first = root(refs[0][0])
         for r in refs[1:]:
             parent[root(r[0])] = first
-    groups: dict = {}
+    groups: dict[K, set[K]] = {}
     for k in live:
         groups.setdefault(root(k), set()).add(k)
     return list(groups.values())
 
 
-def _search(live: dict, eqs: list, value_of) -> dict | None:
+def _search(live: Mapping[K, list[Option]], eqs: list[_Located[K]], value_of: Callable[[object], object]
+            ) -> dict[K, list[Option]] | None:
     """Readings of these rows that take part in a full choice satisfying `eqs`; None when no
     choice does or the search is too large."""
     order = sorted(live, key=lambda k: len(live[k]))
     position = {k: i for i, k in enumerate(order)}
-    by_last: dict = {k: [] for k in order}
+    by_last: dict[K, list[_Located[K]]] = {k: [] for k in order}
     for eq, refs in eqs:
         by_last[max((r[0] for r in refs), key=position.__getitem__)].append((eq, refs))
-    kept: dict = {k: set() for k in order}
-    choice: dict = {}
+    kept: dict[K, set[Option]] = {k: set() for k in order}
+    choice: dict[K, Option] = {}
     budget = [MAX_COMBINATIONS]
 
     def walk(i: int) -> None:
@@ -192,7 +204,8 @@ def _search(live: dict, eqs: list, value_of) -> dict | None:
     return {k: [c for c in live[k] if c in kept[k]] for k in live}
 
 
-def _holds(eq, refs, choice, value_of) -> bool:
+def _holds(eq: Equation, refs: list[tuple[K, int]], choice: Mapping[K, Option],
+           value_of: Callable[[object], object]) -> bool:
     from harvester.extract.checks import sides
 
     it = iter(refs)
@@ -200,6 +213,6 @@ def _holds(eq, refs, choice, value_of) -> bool:
     return got is None or abs(got[0] - got[1]) < 1e-6
 
 
-def _cell(choice, ref, value_of):
+def _cell(choice: Mapping[K, Option], ref: tuple[K, int], value_of: Callable[[object], object]) -> object:
     value = value_of(choice[ref[0]][ref[1]])
     return 0 if value is None else value

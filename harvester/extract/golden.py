@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from harvester.extract.record import ReportRecord
 
 TABLES = ("table2", "table3", "table4")
+#: A table as JSON: row -> column -> value.
+Table = dict[str, dict[str, object]]
 
 
 @dataclass
@@ -24,22 +29,29 @@ class Score:
         return self.right / self.cells if self.cells else 1.0
 
 
-def expected(golden: dict, override: dict | None = None) -> dict:
-    out = {t: {r: dict(c) for r, c in (golden[t] or {}).items()} if golden[t] is not None else None for t in TABLES}
+def expected(golden: Mapping[str, Any], override: Mapping[str, Mapping[str, object]] | None = None
+             ) -> dict[str, Table | None]:
+    """The golden's tables, with the cells an `override` ("table2.fees" -> column -> value) sets."""
+    out: dict[str, Table | None] = {t: {r: dict(c) for r, c in (golden[t] or {}).items()}
+                                    if golden[t] is not None else None for t in TABLES}
     for where, row in (override or {}).items():
         table, key = where.split(".", 1)
-        out[table][key] = {col: row.get(col) for col in out[table][key]}
+        rows = out[table]
+        if rows is None:
+            raise ValueError(f"override {where!r}: the golden has no {table}")
+        rows[key] = {col: row.get(col) for col in rows[key]}
     return out
 
 
-def score(got: dict, want: dict) -> Score:
+def score(got: Mapping[str, Any], want: Mapping[str, Table | None]) -> Score:
     s = Score()
     for t in TABLES:
-        if want[t] is None:
+        rows = want[t]
+        if rows is None:
             if got.get(t) is not None:
                 s.wrong.append(f"{t}: present but the golden has none")
             continue
-        for row, cols in want[t].items():
+        for row, cols in rows.items():
             for col, value in cols.items():
                 s.cells += 1
                 name = f"{t}.{row}.{col}"
@@ -53,7 +65,7 @@ def score(got: dict, want: dict) -> Score:
     return s
 
 
-def unexplained_nulls(record, want: dict, s: Score) -> list[str]:
+def unexplained_nulls(record: ReportRecord, want: Mapping[str, Table | None], s: Score) -> list[str]:
     """Null cells (the extractor's, and the golden's own) on a row no failed check names."""
     explained = {(c.rule.split(".")[0], c.where) for c in record.checks if not c.ok}
     golden_nulls = [f"{t}.{row}.{col}" for t in TABLES for row, cols in (want[t] or {}).items()
@@ -66,7 +78,7 @@ def unexplained_nulls(record, want: dict, s: Score) -> list[str]:
     return out
 
 
-def sources(manifest: list[dict]) -> dict[str, str]:
+def sources(manifest: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """Per golden, the first manifest file that is text or a page (what the perturbation harness mutates)."""
     out: dict[str, str] = {}
     for entry in manifest:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 
 from lxml import etree
 
@@ -46,6 +47,9 @@ _BLOCK = frozenset({
     "center", "figure", "figcaption", "caption", "hr", "tr", "td", "th", "ucapcontent", "body", "html",
 })
 
+#: An lxml element (lxml.etree._Element; lxml ships no type information). Also the DOCX and OFD readers'.
+Element = Any
+
 _WS = re.compile(r"[ \t\r\f\v\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
 _NL = re.compile(r"\s*\n\s*")
 
@@ -71,17 +75,17 @@ def collapse(text: str) -> str:
 _NO_TEXT = frozenset({"script", "style", "template"})  # bs4 get_text() leaves these out
 
 
-def _name(el) -> str | None:
+def _name(el: Element) -> str | None:
     """Lower-case tag name, or None for comments, processing instructions and entities."""
     tag = el.tag
     return tag.lower() if isinstance(tag, str) else None
 
 
-def _cell_text(node) -> str:
+def _cell_text(node: Element) -> str:
     """Text of a table cell: <br> and block boundaries are line breaks, then collapsed."""
     buf: list[str] = []
 
-    def walk(n) -> None:
+    def walk(n: Element) -> None:
         if n.text:
             buf.append(n.text)
         for child in n:
@@ -102,7 +106,7 @@ def _cell_text(node) -> str:
     return collapse("".join(buf))
 
 
-def _hidden(el) -> bool:
+def _hidden(el: Element) -> bool:
     attrib = el.attrib
     if "hidden" in attrib:
         return True
@@ -110,7 +114,7 @@ def _hidden(el) -> bool:
     return bool(style) and "display:none" in style.replace(" ", "").lower()
 
 
-def _span(el, attr: str) -> int:
+def _span(el: Element, attr: str) -> int:
     value = el.get(attr)
     if not value:
         return 1
@@ -121,9 +125,9 @@ def _span(el, attr: str) -> int:
 _DIGITS = re.compile(r"\s*(\d+)")
 
 
-def _own_rows(table) -> list:
+def _own_rows(table: Element) -> list[Element]:
     """The <tr>s of `table` itself, not those of nested tables."""
-    rows: list = []
+    rows: list[Element] = []
     for child in table:
         name = _name(child)
         if name == "tr":
@@ -133,11 +137,11 @@ def _own_rows(table) -> list:
     return rows
 
 
-def _own_cells(tr) -> list:
+def _own_cells(tr: Element) -> list[Element]:
     return [c for c in tr if _name(c) in ("td", "th")]
 
 
-def _has_table_inside(table) -> bool:
+def _has_table_inside(table: Element) -> bool:
     return any(_name(el) == "table" for el in table.iterdescendants())
 
 
@@ -152,7 +156,7 @@ class _Walker:
         if text:
             self.rows.append([Cell(text)])
 
-    def walk(self, node) -> None:
+    def walk(self, node: Element) -> None:
         if node.text:
             self.buf.append(node.text)
         for child in node:
@@ -172,7 +176,7 @@ class _Walker:
             if child.tail:
                 self.buf.append(child.tail)
 
-    def table(self, table) -> None:
+    def table(self, table: Element) -> None:
         trs = _own_rows(table)
         if _has_table_inside(table):
             # a layout table: its cells are containers, read them in order
@@ -216,7 +220,7 @@ _BARE_TAGS = frozenset(n for n, c, i in _SELECTORS if n is not None and c is Non
 _TAG_NAMES = () if any(n is None for n, _, _ in _SELECTORS) else tuple({n for n, _, _ in _SELECTORS})
 
 
-def _text_size(el) -> int:
+def _text_size(el: Element) -> int:
     """len(get_text(strip=True)): the stripped text of the element, without comments and scripts."""
     n = 0
     stack = [el]
@@ -232,10 +236,12 @@ def _text_size(el) -> int:
     return n
 
 
-def _container(root):
+def _container(root: Element) -> Element:
+    """The element holding the article body: the first selector's largest match with real text,
+    else <body>, else the root."""
     # one walk over the elements for all the selectors (soupsieve's select() walked the tree once
     # per selector and was most of the time of a page)
-    found: list[list] = [[] for _ in _SELECTORS]
+    found: list[list[Element]] = [[] for _ in _SELECTORS]
     for el in root.iter(_TAG_NAMES or None):
         name = _name(el)
         if name is None or not (el.attrib or name in _BARE_TAGS):
@@ -265,7 +271,7 @@ def _container(root):
 _LOCAL = threading.local()  # an lxml parser must not be used by two threads at once
 
 
-def _parse(text: str):
+def _parse(text: str) -> Element | None:
     parser = getattr(_LOCAL, "parser", None)
     if parser is None:
         # plain lxml elements: lxml.html's element-class lookup costs on every node visited

@@ -18,15 +18,15 @@ from dataclasses import dataclass, field, replace
 from harvester.errors import NotAReport
 from harvester.extract import labels as L
 from harvester.extract.cells import Reading, nfkc, norm_label, read_value, split_unit
-from harvester.extract.checks import (TABLE4_FLAT, UNKNOWN, equations, narrative_checks, run_checks,
+from harvester.extract.checks import (TABLE4_FLAT, UNKNOWN, Ref, equations, narrative_checks, run_checks,
                                       stated_equations)
-from harvester.extract.glued import glued_text, placements, readings, solve
+from harvester.extract.glued import Option, glued_text, placements, readings, solve
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.level import agency_level
 from harvester.extract.match import best_match, similarity
-from harvester.extract.metadata import read_metadata
+from harvester.extract.metadata import Metadata, read_metadata
 from harvester.extract.narrative import Statement, statements
-from harvester.extract.record import CellValue, Check, ReportRecord
+from harvester.extract.record import CellValue, Check, ReportRecord, Semantic, Value
 
 _BLANK = Cell("")
 _T2_LABELS: dict[str, tuple[str, ...]] = {}
@@ -249,7 +249,7 @@ def _match_t3(labels: list[Cell], group: str | None, expected: tuple[str, ...] =
     return best_key, best
 
 
-def _kind(template: str | None, meta) -> str | None:
+def _kind(template: str | None, meta: Metadata) -> str | None:
     if template is not None:
         return "standard"
     if meta.title is None:
@@ -257,11 +257,11 @@ def _kind(template: str | None, meta) -> str | None:
     return "pre2019_prose" if meta.year is not None and meta.year <= 2018 else "no_tables"
 
 
-def _template(scan: _Scan, meta) -> str | None:
+def _template(scan: _Scan, meta: Metadata) -> str | None:
     if not (scan.t2 or len(scan.t3) >= 3 or scan.t4 is not None or scan.t4_groups):
         return None
     if scan.markers["2021"] != scan.markers["2019"]:
-        return max(scan.markers, key=scan.markers.get)
+        return max(scan.markers, key=scan.markers.__getitem__)
     if any(k.startswith("other.") for k in scan.t3):
         return "2021"
     if "other" in scan.t3:
@@ -279,8 +279,8 @@ def _template(scan: _Scan, meta) -> str | None:
 class _Slot:
     """One column of one reading of a row: what it holds and where that came from."""
 
-    value: object  # int | float | str; 0 for a blank cell; None when unreadable
-    semantic: str
+    value: Value  # 0 for a blank cell; None when unreadable
+    semantic: Semantic
     raw: str
     cell: Cell | None
 
@@ -303,7 +303,7 @@ class _Row:
     printed: int | str  # number of value cells, or the glued digit string
     readings: list[tuple[_Slot, ...]]
 
-    def numbers(self, reading: tuple[_Slot, ...]) -> tuple:
+    def numbers(self, reading: tuple[_Slot, ...]) -> Option:
         return tuple(s.solved for s in reading)
 
 
@@ -371,15 +371,15 @@ def _on_totals(reading: tuple[_Slot, ...], columns: tuple[str, ...]) -> int:
                and s.semantic != "blank")
 
 
-def _decide(rows: dict[tuple[str, str], _Row], shape: dict[str, dict[str, tuple[str, ...]]],
-            stated: list[Statement], cells: list[CellValue], notes: list[Check]) -> dict[tuple[str, str], dict]:
+def _decide(rows: dict[tuple[str, str], _Row], shape: dict[str, dict[str, tuple[str, ...]]], stated: list[Statement],
+            cells: list[CellValue], notes: list[Check]) -> dict[tuple[str, str], dict[str, Value]]:
     """All printed rows of all tables decided at once: the template's equations and the prose's
     numbers select among the rows' readings; a cell keeps a value only where every surviving
     whole-document reading agrees on it, else it is null and a check on its row says how many
     readings remained."""
     eqs = equations(shape) + stated_equations(stated, shape)
 
-    def locate(ref):
+    def locate(ref: Ref) -> tuple[tuple[str, str], int] | None:
         table, row, col = ref
         r = rows.get((table, row))
         if r is not None and col in r.columns:
@@ -391,7 +391,7 @@ def _decide(rows: dict[tuple[str, str], _Row], shape: dict[str, dict[str, tuple[
 
     options = {k: [r.numbers(x) for x in r.readings] for k, r in rows.items()}
     survivors, _settled = solve(options, eqs, locate, strict=frozenset(k for k, r in rows.items() if r.kind != "printed"))
-    out: dict[tuple[str, str], dict] = {}
+    out: dict[tuple[str, str], dict[str, Value]] = {}
     for k, r in rows.items():
         kept = set(survivors.get(k, []))
         if not kept:
@@ -409,7 +409,7 @@ def _decide(rows: dict[tuple[str, str], _Row], shape: dict[str, dict[str, tuple[
                                    found=r.printed, ok=False))
         fitting = [x for x in r.readings if r.numbers(x) in kept]
         best = max(fitting, key=lambda x: _on_totals(x, r.columns))
-        row: dict[str, object] = {}
+        row: dict[str, Value] = {}
         for i, col in enumerate(r.columns):
             agreed = {x[i].solved for x in fitting}
             if len(agreed) != 1 or best[i].semantic == "unreadable":
@@ -461,7 +461,7 @@ def _tables(scan: _Scan, template: str, stated: list[Statement], record: ReportR
         printed[("table4", "table4")] = _row("table4", "table4", TABLE4_FLAT, scan.t4, group["table4"])
     decided = _decide(printed, shape, stated, cells, notes)
     for table, spec in shape.items():
-        out: dict[str, dict[str, object]] = {}
+        out: dict[str, dict[str, Value]] = {}
         for key, cols in spec.items():
             if (table, key) in decided:
                 out[key] = decided[(table, key)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 from functools import lru_cache
+from typing import Mapping, Sequence
 
 from harvester.extract.cells import norm_label
 
@@ -25,7 +26,7 @@ def similarity(printed: str, canonical: str) -> float:
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-def best_match(printed: str, candidates: dict[str, tuple[str, ...]]) -> tuple[str | None, float]:
+def best_match(printed: str, candidates: Mapping[str, Sequence[str]]) -> tuple[str | None, float]:
     """The key whose label is most similar to `printed`, if at or above the threshold."""
     best_key, best = None, 0.0
     for key, labels in candidates.items():

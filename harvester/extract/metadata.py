@@ -122,6 +122,7 @@ def _agency_year(title: str) -> tuple[str | None, int | None]:
         return None, None
     year = int(title[m.start():m.start() + 4])
     before, after = title[:m.start()], title[m.end():]
+    agency: str | None
     if before:
         agency = before
     else:  # "2024年上海市科委政府信息公开工作年度报告": the agency follows the year

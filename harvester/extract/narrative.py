@@ -73,10 +73,10 @@ def statements(text: str, template: str | None = None) -> list[Statement]:
     """What the prose states; `template` drops statements about keys the template lacks."""
     flat = re.sub(r"\s+", "", nfkc(text))
     out: list[Statement] = []
-    for m in _SEVERAL.finditer(flat):
-        rows = tuple(dict.fromkeys(r for cat in re.findall(_CAT, m.group("cats")) for r in CATEGORIES[cat]))
+    for several in _SEVERAL.finditer(flat):
+        rows = tuple(dict.fromkeys(r for cat in re.findall(_CAT, several.group("cats")) for r in CATEGORIES[cat]))
         if len(rows) > 1 and not any(s.rows == rows for s in out):
-            out.append(Statement("table3", rows, "total", int(m.group(2)), m.group(0)))
+            out.append(Statement("table3", rows, "total", int(several.group(2)), several.group(0)))
     for pattern, table, rows, column in PATTERNS:
         m = pattern.search(flat)
         if not m:

@@ -15,6 +15,7 @@ import re
 import threading
 from dataclasses import dataclass
 from io import BytesIO
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -23,7 +24,12 @@ from harvester.extract.layout import Cell, Layout
 from harvester.extract.settings import DEFAULT, ExtractSettings
 from harvester.extract.text import _join
 
-_ENGINE = None
+if TYPE_CHECKING:
+    from PIL.Image import Image
+    from rapidocr import RapidOCR
+    from rapidocr.utils.output import RapidOCROutput
+
+_ENGINE: RapidOCR | None = None
 _LOCK = threading.Lock()
 #: Short texts made of digits and the characters OCR confuses with them: a value cell.
 _NUMERIC_ISH = re.compile(r"^[\dOoIl|SsBZz.,，、\-—/\s]{1,8}$")
@@ -62,7 +68,7 @@ ENGINE_PARAMS = {
 }
 
 
-def engine():
+def engine() -> RapidOCR:
     global _ENGINE
     with _LOCK:
         if _ENGINE is None:
@@ -74,10 +80,12 @@ def engine():
         return _ENGINE
 
 
-def read_boxes(image) -> list[Box]:
+def read_boxes(image: Image) -> list[Box]:
     """Run OCR on a PIL image."""
-    result = engine()(np.asarray(image.convert("RGB")), use_cls=False)
-    if result.boxes is None:
+    # Detection and recognition on, classification off: RapidOCR returns its whole output (its other
+    # result types are those of a pipeline with a step left out).
+    result = cast("RapidOCROutput", engine()(np.asarray(image.convert("RGB")), use_cls=False))
+    if result.boxes is None or result.txts is None or result.scores is None:  # no text (all three None)
         return []
     out = []
     for quad, text, score in zip(result.boxes, result.txts, result.scores):
@@ -131,7 +139,8 @@ def _text(boxes: list[Box]) -> str:
     return text
 
 
-def _cell(boxes: list[Box], page: int, scale: float, settings: ExtractSettings, rect) -> Cell:
+def _cell(boxes: list[Box], page: int, scale: float, settings: ExtractSettings,
+          rect: tuple[float, float, float, float]) -> Cell:
     if not boxes:
         return Cell("", page=page, bbox=rect)
     text = _text(boxes)
@@ -140,7 +149,7 @@ def _cell(boxes: list[Box], page: int, scale: float, settings: ExtractSettings, 
     return Cell(text, page=page, bbox=rect, confidence=round(conf, 4), unreadable=low)
 
 
-def page_rows(image, page: int, settings: ExtractSettings = DEFAULT, scale: float = 1.0) -> list[list[Cell]]:
+def page_rows(image: Image, page: int, settings: ExtractSettings = DEFAULT, scale: float = 1.0) -> list[list[Cell]]:
     """OCR one page image into rows of cells (tables) and one-cell rows (prose), top to bottom."""
     boxes = [b for b in read_boxes(image) if b.text]
     gray = np.asarray(image.convert("L"))

@@ -27,7 +27,7 @@ import numpy as np
 from lxml import etree
 
 from harvester.errors import CorruptDocument, EmptyDocument
-from harvester.extract.html import collapse
+from harvester.extract.html import Element, collapse
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.ocr import Box, _lines_of, _text, grid_rows
 from harvester.extract.safezip import open_zip
@@ -53,21 +53,23 @@ _PATH_ARGS = {"M": 2, "S": 2, "L": 2, "Q": 4, "B": 6, "A": 7, "C": 0}
 
 Matrix = tuple[float, float, float, float, float, float]
 _IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+#: A straight segment on the page (mm) and its line width: x0, y0, x1, y1, width.
+Segment = tuple[float, float, float, float, float]
 
 
-def _local(el) -> str:
+def _local(el: Element) -> str:
     tag = el.tag
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _child(el, name: str):
+def _child(el: Element, name: str) -> Element | None:
     for c in el:
         if _local(c) == name:
             return c
     return None
 
 
-def _path(el, *names: str):
+def _path(el: Element | None, *names: str) -> Element | None:
     for name in names:
         if el is None:
             return None
@@ -96,7 +98,7 @@ class _Package:
             return posixpath.normpath(loc)  # some producers write root-relative paths without "/"
         return rel
 
-    def xml(self, name: str):
+    def xml(self, name: str) -> Element:
         if name not in self.names:
             raise CorruptDocument(f"OFD part {name} is missing")
         try:
@@ -112,9 +114,12 @@ class _Package:
         return root
 
 
-def _ctm(el) -> Matrix:
+def _ctm(el: Element) -> Matrix:
     nums = _numbers(el.get("CTM"))
-    return tuple(nums) if len(nums) == 6 else _IDENTITY  # type: ignore[return-value]
+    if len(nums) != 6:
+        return _IDENTITY
+    a, b, c, d, e, f = nums
+    return a, b, c, d, e, f
 
 
 def _place(m: Matrix, ox: float, oy: float, x: float, y: float) -> tuple[float, float]:
@@ -148,7 +153,7 @@ def _advance(ch: str, size: float) -> float:
     return size if ord(ch) >= 0x2E80 else size * 0.5
 
 
-def _text_boxes(obj, boxes: list[Box]) -> None:
+def _text_boxes(obj: Element, boxes: list[Box]) -> None:
     """The text of one TextObject as boxes in page pixels. A run is cut where the text has a space
     or DeltaX jumps by more than a character's width (spaced values printed by one TextCode). An
     object whose runs are stacked lines of one column (a label wrapped inside its cell) is one
@@ -164,7 +169,7 @@ def _text_boxes(obj, boxes: list[Box]) -> None:
         boxes.extend(mine)
 
 
-def _runs_of(obj, boxes: list[Box]) -> None:
+def _runs_of(obj: Element, boxes: list[Box]) -> None:
     bound = _numbers(obj.get("Boundary"))
     if len(bound) < 2:
         return
@@ -208,7 +213,7 @@ def _runs_of(obj, boxes: list[Box]) -> None:
         flush()
 
 
-def _path_segments(obj, segments: list[tuple[float, float, float, float, float]]) -> None:
+def _path_segments(obj: Element, segments: list[Segment]) -> None:
     """The straight segments of one PathObject (page mm), with their line width."""
     if obj.get("Stroke", "true").lower() == "false" and obj.get("Fill", "false").lower() != "true":
         return
@@ -220,7 +225,8 @@ def _path_segments(obj, segments: list[tuple[float, float, float, float, float]]
     width = (_numbers(obj.get("LineWidth")) or [0.353])[0]
     data = _child(obj, "AbbreviatedData")
     tokens = _PATH_TOKEN.findall(data.text or "") if data is not None else []
-    cur = start = None
+    cur: tuple[float, float] | None = None
+    start: tuple[float, float] | None = None
     i = 0
     while i < len(tokens):
         cmd = tokens[i].upper()
@@ -248,7 +254,7 @@ def _path_segments(obj, segments: list[tuple[float, float, float, float, float]]
             cur = pt  # curves and arcs are not ruling lines; their end point moves the pen
 
 
-def _masks(segments, size_mm: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+def _masks(segments: list[Segment], size_mm: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     w, h = (int(round(v * PX_PER_MM)) + 1 for v in size_mm)
     horiz = np.zeros((h, w), dtype=bool)
     vert = np.zeros((h, w), dtype=bool)
@@ -267,18 +273,19 @@ def _masks(segments, size_mm: tuple[float, float]) -> tuple[np.ndarray, np.ndarr
     return horiz, vert
 
 
-def _page_size(root, fallback: tuple[float, float]) -> tuple[float, float]:
-    box = _numbers(_path(root, "Area", "PhysicalBox").text if _path(root, "Area", "PhysicalBox") is not None else None)
+def _page_size(root: Element, fallback: tuple[float, float]) -> tuple[float, float]:
+    physical = _path(root, "Area", "PhysicalBox")
+    box = _numbers(physical.text if physical is not None else None)
     size = (box[2], box[3]) if len(box) == 4 else fallback
     if not (0 < size[0] <= MAX_PAGE_MM and 0 < size[1] <= MAX_PAGE_MM):
         raise CorruptDocument(f"OFD page size {size[0]}x{size[1]} mm is not a page")
     return size
 
 
-def _page(root, page_no: int, size_mm: tuple[float, float]) -> tuple[str, list[list[Cell]] | None, list[Cell]]:
+def _page(root: Element, page_no: int, size_mm: tuple[float, float]) -> tuple[str, list[list[Cell]] | None, list[Cell]]:
     """(page text, its grid rows when it draws ruling lines else None, its text stream cells)."""
     boxes: list[Box] = []
-    segments: list[tuple[float, float, float, float, float]] = []
+    segments: list[Segment] = []
     content = _child(root, "Content")
     if content is not None:
         for el in content.iter():
@@ -311,8 +318,8 @@ def parse_ofd(data: bytes) -> Layout:
         raise CorruptDocument("OFD.xml names no DocBody/DocRoot")
     doc_name = pkg.resolve(doc_root.text, "OFD.xml")
     doc = pkg.xml(doc_name)
-    area = _numbers(_path(doc, "CommonData", "PageArea", "PhysicalBox").text
-                    if _path(doc, "CommonData", "PageArea", "PhysicalBox") is not None else None)
+    physical = _path(doc, "CommonData", "PageArea", "PhysicalBox")
+    area = _numbers(physical.text if physical is not None else None)
     default_size = (area[2], area[3]) if len(area) == 4 else A4
     pages = _path(doc, "Pages")
     locs = [p.get("BaseLoc") for p in (pages if pages is not None else []) if _local(p) == "Page"]

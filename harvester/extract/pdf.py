@@ -12,6 +12,7 @@ import ctypes
 import re
 from bisect import bisect_left
 from io import BytesIO
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -22,6 +23,17 @@ from harvester.extract.html import collapse
 from harvester.extract.layout import Cell, Layout
 from harvester.extract.settings import DEFAULT, ExtractSettings
 from harvester.extract.text import split_spaced
+
+if TYPE_CHECKING:
+    from pdfplumber.page import Page
+    from pdfplumber.table import Table
+
+#: A pdfplumber object (char, edge, text line) as a dict (pdfplumber's T_obj).
+Obj = dict[str, Any]
+#: A PDF matrix (a, b, c, d, e, f).
+Matrix = tuple[float, float, float, float, float, float]
+#: A box as pdfplumber gives it: x0, top, x1, bottom.
+BBox = tuple[float, float, float, float]
 
 #: Words that only the standard tables print; a page holding any of them gets table finding.
 TABLE_MARKERS: tuple[str, ...] = L.TABLE_WORDS
@@ -72,7 +84,7 @@ def _page_pass(doc: pdfium.PdfDocument, settings: ExtractSettings
     return texts, table_rows, fallback
 
 
-def _count_paths(page) -> int:
+def _count_paths(page: pdfium.PdfPage) -> int:
     n = 0
     for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=2):
         n += 1
@@ -95,13 +107,13 @@ def _text_cells(text: str, page_no: int) -> list[Cell]:
     return [Cell(token, page=page_no) for line in lines if line for token in split_spaced(line)]
 
 
-def _inside(obj: dict, boxes: list[tuple[float, float, float, float]]) -> bool:
+def _inside(obj: Mapping[str, Any], boxes: Sequence[BBox]) -> bool:
     cx = (obj["x0"] + obj["x1"]) / 2
     cy = (obj["top"] + obj["bottom"]) / 2
     return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
 
 
-def _table_texts(table, chars: list[dict]) -> list[list[str | None]]:
+def _table_texts(table: Table, chars: list[Obj]) -> list[list[str | None]]:
     """`Table.extract()` without its scans of every character for every row and cell: characters
     are sorted by their vertical centre once and each cell takes its slice (same rule: the centre
     inside the cell, right and bottom edges excluded; same text assembly)."""
@@ -125,7 +137,8 @@ def _table_texts(table, chars: list[dict]) -> list[list[str | None]]:
     return out
 
 
-def _merge(lines: list[dict], tables: list, page_no: int, extract_table=lambda t: t.extract()) -> list[list[Cell]]:
+def _merge(lines: list[Obj], tables: list[Table], page_no: int,
+           extract_table: Callable[[Table], list[list[str | None]]] = lambda t: t.extract()) -> list[list[Cell]]:
     """Text lines outside the tables and the tables' rows, top to bottom."""
     items: list[tuple[float, int, list[list[Cell]]]] = []
     for line in lines:
@@ -136,7 +149,7 @@ def _merge(lines: list[dict], tables: list, page_no: int, extract_table=lambda t
         rows: list[list[Cell]] = []
         for row, texts in zip(table.rows, extract_table(table)):
             cells = [
-                Cell(collapse(text or ""), page=page_no, bbox=tuple(float(v) for v in bbox))
+                Cell(collapse(text or ""), page=page_no, bbox=_floats(bbox))
                 for bbox, text in zip(row.cells, texts)
                 if bbox is not None  # None: a copy covered by a merged cell
             ]
@@ -147,7 +160,13 @@ def _merge(lines: list[dict], tables: list, page_no: int, extract_table=lambda t
     return [row for _, _, rows in items for row in rows]
 
 
-def _table_page_rows(page, page_no: int) -> list[list[Cell]]:
+def _floats(bbox: BBox) -> BBox:
+    """A cell's box with plain floats (pdfplumber's may hold ints)."""
+    x0, top, x1, bottom = bbox
+    return float(x0), float(top), float(x1), float(bottom)
+
+
+def _table_page_rows(page: Page, page_no: int) -> list[list[Cell]]:
     """pdfplumber proper (pdfminer parses the page again): the fallback."""
     page = page.dedupe_chars()
     tables = page.find_tables(table_settings=TABLE_SETTINGS)
@@ -174,15 +193,15 @@ class _CharsPage:
 
     __slots__ = ("chars", "bbox")
 
-    def __init__(self, chars: list[dict], bbox: tuple[float, float, float, float]) -> None:
+    def __init__(self, chars: list[Obj], bbox: BBox) -> None:
         self.chars = chars
         self.bbox = bbox
 
 
-def _chars(textpage, top: float, left: float) -> list[dict]:
+def _chars(textpage: pdfium.PdfTextPage, top: float, left: float) -> list[Obj]:
     raw = textpage.raw
     rect = pdfium_c.FS_RECTF()
-    chars: list[dict] = []
+    chars: list[Obj] = []
     # de-duplicate fake-bold text (each glyph printed twice, slightly offset), like pdfplumber's
     # dedupe_chars(tolerance=1): same text and size within 1 pt is one character
     seen: dict[tuple[str, float], list[tuple[float, float]]] = {}
@@ -211,7 +230,7 @@ def _chars(textpage, top: float, left: float) -> list[dict]:
     return chars
 
 
-def _path_edges(obj, matrix, top: float, left: float, edges: list[dict]) -> None:
+def _path_edges(obj: Any, matrix: Matrix, top: float, left: float, edges: list[Obj]) -> None:
     """Horizontal and vertical segments of one path object, as pdfplumber edges."""
     a, b, c, d, e, f = matrix
     raw = obj
@@ -219,7 +238,7 @@ def _path_edges(obj, matrix, top: float, left: float, edges: list[dict]) -> None
     y = ctypes.c_float()
     start: tuple[float, float] | None = None
 
-    def add(p, q):
+    def add(p: tuple[float, float], q: tuple[float, float]) -> None:
         (x0, y0), (x1, y1) = p, q
         if abs(x0 - x1) < 0.01 and abs(y0 - y1) < 0.01:
             return
@@ -254,7 +273,7 @@ def _path_edges(obj, matrix, top: float, left: float, edges: list[dict]) -> None
             prev = start
 
 
-def _mul(m, n):
+def _mul(m: Matrix, n: Matrix) -> Matrix:
     """Matrix product m·n of PDF matrices (a, b, c, d, e, f): apply m, then n."""
     a1, b1, c1, d1, e1, f1 = m
     a2, b2, c2, d2, e2, f2 = n
@@ -262,11 +281,11 @@ def _mul(m, n):
             e1 * a2 + f1 * c2 + e2, e1 * b2 + f1 * d2 + f2)
 
 
-def _edges(page, top: float, left: float) -> list[dict]:
-    edges: list[dict] = []
+def _edges(page: pdfium.PdfPage, top: float, left: float) -> list[Obj]:
+    edges: list[Obj] = []
     fsm = pdfium_c.FS_MATRIX()
 
-    def walk(objs, parent, depth):
+    def walk(objs: list[Any], parent: Matrix, depth: int) -> None:
         for obj in objs:
             kind = pdfium_c.FPDFPageObj_GetType(obj)
             if kind not in (pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM):
@@ -285,7 +304,7 @@ def _edges(page, top: float, left: float) -> list[dict]:
     return edges
 
 
-def _find_tables(edges: list[dict], page: _CharsPage) -> list:
+def _find_tables(edges: list[Obj], page: _CharsPage) -> list[Table]:
     """pdfplumber's `lines` strategy (TableFinder.get_edges → cells → tables) on our own edges."""
     from pdfplumber import table as pt
     from pdfplumber import utils
@@ -299,10 +318,11 @@ def _find_tables(edges: list[dict], page: _CharsPage) -> list:
     merged = utils.filter_edges(merged, min_length=s.edge_min_length)
     points = pt.edges_to_intersections(merged, s.intersection_x_tolerance, s.intersection_y_tolerance)
     cells = pt.intersections_to_cells(points)
-    return [pt.Table(page, group) for group in pt.cells_to_tables(cells)]
+    return [pt.Table(page, group)  # type: ignore[arg-type]  # a Table reads only page.chars: _CharsPage has it
+            for group in pt.cells_to_tables(cells)]
 
 
-def _pdfium_table_rows(page, textpage, page_no: int) -> list[list[Cell]]:
+def _pdfium_table_rows(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, page_no: int) -> list[list[Cell]]:
     """The rows of a table page from pdfium's own objects (see above); raises _Fallback."""
     from pdfplumber.utils.text import chars_to_textmap
 
@@ -385,6 +405,7 @@ def parse_pdf(data: bytes, settings: ExtractSettings = DEFAULT) -> Layout:
             elif i in table_rows:
                 rows.extend(table_rows[i])
             else:
+                assert plumber is not None  # i is a fallback page: pdfplumber opened it (the first test above)
                 page = plumber.pages[i]
                 rows.extend(_table_page_rows(page, i + 1))
                 page.close()  # drop pdfminer's parsed objects: memory stays flat on long documents

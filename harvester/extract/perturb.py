@@ -99,7 +99,9 @@ _PREFIX = re.compile(r"^(?:\s|[一二三四五六七八九十]+[、.．]|[（(][
 
 def _body_span(label: str) -> tuple[int, int]:
     """Where the label's words start and end (after numbering such as `（三）` or `1．`)."""
-    start = _PREFIX.match(label).end()
+    prefix = _PREFIX.match(label)
+    assert prefix is not None  # the pattern is a starred group: it matches every string, if only empty
+    start = prefix.end()
     end = len(label)
     while end > start and not ("\u4e00" <= label[end - 1] <= "\u9fff"):
         end -= 1
@@ -174,10 +176,11 @@ def amount_units(rows: Rows, rng: random.Random, out: Mutated) -> None:
             rows[i][values[0]] = text + rng.choice(("", "万元"))
             out.override["table2.fees"] = {"amount_10k_yuan": float(text) if "." in text else int(text)}
         elif label.endswith("政府集中采购") and len(values) == 2:
-            amount = f"{rng.uniform(1, 999):.1f}万元"
-            rows[i][values[1]] = amount
-            out.override["table2.procurement"] = {"items": read_value(rows[i][values[0]]).value,
-                                                  "total_amount": amount}
+            total = f"{rng.uniform(1, 999):.1f}万元"
+            rows[i][values[1]] = total
+            items = read_value(rows[i][values[0]])
+            assert items is not None  # values[0] was chosen by is_number()
+            out.override["table2.procurement"] = {"items": items.value, "total_amount": total}
 
 
 def extra_header_cell(rows: Rows, rng: random.Random, out: Mutated) -> None:
