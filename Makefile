@@ -36,10 +36,10 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install -q -e '.[dev,redis,serve]'
 	@touch $@
 
-lint: venv
+# ruff on the whole tree; mypy strict on harvester/extract/ and harvester/link.py (pyproject.toml [tool.mypy])
+lint: venv typecheck
 	$(VENV)/bin/ruff check .
 
-# strict on harvester/extract/ and harvester/link.py (pyproject.toml [tool.mypy]); joins `lint` once clean
 typecheck: venv
 	$(VENV)/bin/mypy
 
