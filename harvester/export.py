@@ -161,19 +161,43 @@ RENDER = {"integer": _numeric, "number": _numeric, "boolean": _boolean, "datetim
 
 class _Writer:
     """One CSV file of the package: renders each value by its dictionary type (text neutralised,
-    numbers as numbers)."""
+    numbers as numbers).
+
+    The hot loop of an export (hundreds of millions of values nationally): values are rendered
+    in place by column group, without a function call per value for text and numbers.
+    """
 
     def __init__(self, out: Path, name: str, encoding: str) -> None:
         self.name = name
         self.path = out / resource(name)["path"]
-        self.render = [RENDER.get(f["type"], _text) for f in fields(name)]
+        kinds = [f["type"] for f in fields(name)]
+        self.width = len(kinds)
+        self.text_columns = [i for i, k in enumerate(kinds) if k not in RENDER]
+        self.number_columns = [i for i, k in enumerate(kinds) if RENDER.get(k) is _numeric]
+        self.other_columns = [(i, RENDER[k]) for i, k in enumerate(kinds) if k in RENDER and RENDER[k] is not _numeric]
         self.fh = self.path.open("w", encoding=encoding, newline="")
         self.writer = csv.writer(self.fh, lineterminator="\n")
         self.writer.writerow(header(name))
         self.rows = 0
 
     def write(self, row: Sequence[Any]) -> None:
-        self.writer.writerow([f(v) for f, v in zip(self.render, row, strict=True)])
+        out = list(row)
+        if len(out) != self.width:
+            raise ValueError(f"{self.name}: a row of {len(out)} values for {self.width} columns")
+        for i in self.text_columns:
+            v = out[i]
+            if v is not None:
+                if type(v) is not str:
+                    v = out[i] = str(v)
+                if v[:1] in _DANGEROUS_FIRST:
+                    out[i] = "'" + v
+        for i in self.number_columns:
+            v = out[i]
+            if v is not None and type(v) is not int:
+                out[i] = number(v)
+        for i, render in self.other_columns:
+            out[i] = render(out[i])
+        self.writer.writerow(out)
         self.rows += 1
 
     def close(self) -> None:
