@@ -139,6 +139,15 @@ def test_hanweb_uid_pager_without_any_count_is_followed_by_its_next_page_links(s
     assert list_requests(spider, response(third.url, strip(saved_page(3), 3), third.meta)) == []
 
 
+def test_hanweb_uid_pager_with_a_short_page_count_follows_the_next_page_link_past_it(spider):
+    short = lambda html: html.replace("/3页", "/2页")  # noqa: E731  (page 2 still links 下一页 → pageNum=3)
+    (second,) = list_requests(spider, response(COLUMN, short(saved_page(1))))
+    assert second.url == page_url(2)
+    (third,) = list_requests(spider, response(second.url, short(saved_page(2)), second.meta))
+    assert third.url == page_url(3)
+    assert list_requests(spider, response(third.url, short(saved_page(3)), third.meta)) == []
+
+
 def test_hanweb_uid_pages_asked_for_by_the_column_ask_for_nothing_more(spider):
     (second, third) = list_requests(spider, response(COLUMN, saved_page(1)))
     assert list_requests(spider, response(second.url, saved_page(2), second.meta)) == []
