@@ -125,7 +125,8 @@ class Hanweb(Generic):
     _PERPAGE = re.compile(r"\bperpage\s*[:=]\s*['\"]?(\d+)", re.I)
 
     #: uid/pageNum paging: a pager link (`?uid=2653861&pageNum=2`, either order, `&amp;` too), or the
-    #: pager script's uid variable; the page count; the record count; the page size.
+    #: pager script's uid variable (naming an element of the page); the page count; the record count;
+    #: the page size.
     _UID_LINK = re.compile(r"\buid=([\w-]+)(?:&amp;|&)pageNum=(\d+)|\bpageNum=(\d+)(?:&amp;|&)uid=([\w-]+)")
     _UID_VAR = re.compile(r"\buid\s*[:=]\s*['\"]?([\w-]+)")
     _TAGS = r"\s*(?:<[^>]*>\s*)*"  # `共<span>57</span>条`
@@ -197,7 +198,7 @@ class Hanweb(Generic):
         linked = [(m.group(1) or m.group(4), int(m.group(2) or m.group(3))) for m in self._UID_LINK.finditer(text)]
         var = self._UID_VAR.search(text)
         uid = linked[0][0] if linked else (var.group(1) if var else None)
-        if uid is None:
+        if uid is None or (not linked and not response.css(f'[id="{uid}"]')):  # a bare `uid` names the list module
             return None
         query = dict(parse_qsl(urlsplit(response.url).query))
         here = int(query["pageNum"]) if query.get("uid") == uid and query.get("pageNum", "").isdigit() else 1

@@ -148,6 +148,16 @@ def test_hanweb_uid_pager_with_a_short_page_count_follows_the_next_page_link_pas
     assert list_requests(spider, response(third.url, short(saved_page(3)), third.meta)) == []
 
 
+def test_hanweb_uid_pager_built_from_its_uid_variable_alone_still_pages(spider):
+    """The pager's links concatenated in the script (`"?uid=" + uid + "&pageNum=" + n`): the uid comes
+    from its variable, which names the list module `<div id="4938271">`."""
+    html = saved_page(1).replace("index.html?uid=4938271&pageNum=", "index.html?uid=' + uid + '&pageNum=")
+    assert "uid=4938271&" not in html
+    assert [r.url for r in list_requests(spider, response(COLUMN, html))] == [page_url(2), page_url(3)]
+    unrelated = html.replace('<div id="4938271">', '<div class="list-module">')
+    assert list_requests(spider, response(COLUMN, unrelated)) == []
+
+
 def test_hanweb_uid_pages_asked_for_by_the_column_ask_for_nothing_more(spider):
     (second, third) = list_requests(spider, response(COLUMN, saved_page(1)))
     assert list_requests(spider, response(second.url, saved_page(2), second.meta)) == []
