@@ -37,7 +37,7 @@ SECTION_TEXT = re.compile(r"^(政府|政务)?信息公开$|政府信息公开(�
 #: (family, pattern searched in the column page). First match wins; else "generic".
 CMS_SIGNS: tuple[tuple[str, str], ...] = (
     ("gkmlpt", r"window\._CONFIG|/gkmlpt/api/"),
-    ("hanweb", r"/module/web/jpage/|xxgkAnnualReport\.jsp|<datastore>|/col/col\d+/"),
+    ("hanweb", r"/module/web/jpage/|xxgkAnnualReport\.jsp|<datastore>|/col/col\d+/|\?uid=[\w-]+&(?:amp;)?pageNum=\d"),
     ("fjsearch", r"fjdzapp|\bchannelid\s*[:=]"),
     ("anhui", r"AnnualReport/show/\d+"),
     ("vsb", r"/system/resource/|vsb_content|p_pages|/info/\d+/\d+\.htm"),

@@ -16,6 +16,8 @@ Detail pages and attachments are the same for every family (see `PortalSpider`).
 from __future__ import annotations
 
 import json
+import logging
+import math
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
@@ -26,6 +28,7 @@ from scrapy.http import TextResponse
 from harvester.spiders.links import NEXT_TEXT_RE
 
 Link = tuple[str, str]
+logger = logging.getLogger(__name__)
 
 
 def _anchors(sel: Selector, base: str, css: str = "a[href]") -> list[Link]:
@@ -99,7 +102,18 @@ class Hanweb(Generic):
     """Hanweb (大汉) jcms: a column page /col/colNNNN/index.html carries the first records
     inline (`<datastore><recordset><record><![CDATA[<li>…]]>`); all records come from
     POST /module/web/jpage/dataproxy.jsp?startrecord=A&endrecord=B&perpage=P, which
-    answers the same XML plus `<totalrecord>`."""
+    answers the same XML plus `<totalrecord>`.
+
+    Other jcms columns render each page of their list module (`<div id="<uid>">`, plain `<li>`
+    links) on the server as `index.html?uid=<uid>&pageNum=N`. Their pager is written by a script
+    (`document.write`), so its 下一页/尾页 anchors are no DOM links a generic crawl could follow, and
+    首页/上一页 are often `javascript:`. What the script text does carry is the uid, the record count
+    (`共<span>57</span>条`, `totalRecord = 57`) and/or the page count (`1/3页`, `共3页`,
+    `totalPage = 3`). So the column page asks for pages 2..N at once, N from the page count, else
+    ceil(records / per page) (per page: `每页N条`/`perPage`, else the items listed on the page); the
+    pages it asked for ask nothing more. A missing or short count is tolerated: a page whose next
+    page (`?uid=…&pageNum=current+1`) is linked beyond what was asked follows that link, one page at
+    a time. Never more than `MAX_PAGES`; a page that does not exist is a recorded list error."""
 
     name = "hanweb"
     content = "#zoom, #Zoom, div.zoom, div.bt-content, div.main-txt, #content"
@@ -109,6 +123,21 @@ class Hanweb(Generic):
     _TOTAL = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.I)
     _COL = re.compile(r"/col/col(\d+)/")
     _PERPAGE = re.compile(r"\bperpage\s*[:=]\s*['\"]?(\d+)", re.I)
+
+    #: uid/pageNum paging: a pager link (`?uid=2653861&pageNum=2`, either order, `&amp;` too), or the
+    #: pager script's uid variable (naming an element of the page); the page count; the record count;
+    #: the page size.
+    _UID_LINK = re.compile(r"\buid=([\w-]+)(?:&amp;|&)pageNum=(\d+)|\bpageNum=(\d+)(?:&amp;|&)uid=([\w-]+)")
+    _UID_VAR = re.compile(r"\buid\s*[:=]\s*['\"]?([\w-]+)")
+    _TAGS = r"\s*(?:<[^>]*>\s*)*"  # `共<span>57</span>条`
+    _PAGE_COUNT = (re.compile(r"\d+\s*/\s*(\d+)\s*页"), re.compile(rf"共{_TAGS}(\d+){_TAGS}页"),
+                   re.compile(r"\b(?:totalPage|pageCount|totalPages)\s*[:=]\s*['\"]?(\d+)", re.I))
+    _RECORD_COUNT = (re.compile(rf"共{_TAGS}(\d+){_TAGS}条"),
+                     re.compile(r"\b(?:totalRecord|totalCount|recordCount)\s*[:=]\s*['\"]?(\d+)", re.I))
+    _PAGE_SIZE = (re.compile(rf"每页{_TAGS}(\d+){_TAGS}条"), re.compile(r"\b(?:perPage|pageSize)\s*[:=]\s*['\"]?(\d+)", re.I))
+    _ART = re.compile(r"/art/\d{4}/")
+    #: Never ask for more pages of one column than this (a pager claiming 99999 pages is broken).
+    MAX_PAGES = 500
 
     ANNUAL = "/module/xxgk/xxgkAnnualReport.jsp"
     _SELECT = re.compile(r"<select[^>]*\b(?:name|id)=['\"]?(area|fbtime)['\"]?[^>]*>(.*?)</select>", re.S | re.I)
@@ -136,8 +165,8 @@ class Hanweb(Generic):
         if annual:
             return annual
         records = self._RECORD.findall(response.text)
-        if not records:
-            return super().links(response, portal)
+        if not records:  # a uid/pageNum pager's own links are pages (see `pages`), not sub-columns
+            return [(u, t) for u, t in super().links(response, portal) if not self._is_uid_page(u)]
         out: list[Link] = []
         for rec in records:
             out += _anchors(Selector(text=rec), response.url)
@@ -146,11 +175,64 @@ class Hanweb(Generic):
     def pages(self, response: TextResponse, portal) -> list[Request]:
         if self.DATAPROXY in urlsplit(response.url).path:
             return self._next_window(response)
+        uid_pages = self._uid_pages(response)
+        if uid_pages is not None:
+            return uid_pages
         params = self._params(response)
         if params is None:
             return super().pages(response, portal)
-        perpage = int(self._PERPAGE.search(response.text).group(1)) if self._PERPAGE.search(response.text) else 15
+        perpage = int(m.group(1)) if (m := self._PERPAGE.search(response.text)) else 15
         return [self._window(response.url, params, 1, perpage * 3, perpage)]
+
+    # ------------------------------------------------------------ index.html?uid=<uid>&pageNum=N
+    @staticmethod
+    def _is_uid_page(url: str) -> bool:
+        query = dict(parse_qsl(urlsplit(url).query))
+        return "uid" in query and "pageNum" in query
+
+    def _uid_pages(self, response: TextResponse) -> list[Request] | None:
+        """Further pages of a uid/pageNum column (see the class docstring); None for another page."""
+        text = response.text
+        if "pageNum" not in text:
+            return None
+        linked = [(m.group(1) or m.group(4), int(m.group(2) or m.group(3))) for m in self._UID_LINK.finditer(text)]
+        var = self._UID_VAR.search(text)
+        uid = linked[0][0] if linked else (var.group(1) if var else None)
+        if uid is None or (not linked and not response.css(f'[id="{uid}"]')):  # a bare `uid` names the list module
+            return None
+        query = dict(parse_qsl(urlsplit(response.url).query))
+        here = int(query["pageNum"]) if query.get("uid") == uid and query.get("pageNum", "").isdigit() else 1
+        asked: int | None = response.meta.get("hanweb_uid_last")
+        numbers: list[int] = []
+        if asked is None:  # the column page: every page its count names
+            count = self._page_count(response, uid) or here
+            if count > self.MAX_PAGES:
+                logger.warning("%s: pager claims %d pages, asking for the first %d", response.url, count,
+                               self.MAX_PAGES)
+            asked = min(count, self.MAX_PAGES)
+            numbers = list(range(here + 1, asked + 1))
+        following = here + 1  # an explicit next page beyond what was asked: the count is missing or short
+        if following > asked and following <= self.MAX_PAGES and any(n == following for u, n in linked if u == uid):
+            numbers.append(following)
+            asked = following
+        path = urlsplit(response.url).path
+        path += "index.html" if path.endswith("/") else ""
+        return [Request(urljoin(response.url, f"{path}?{urlencode({'uid': uid, 'pageNum': n})}"),
+                        meta={"hanweb_uid_last": asked}) for n in numbers]
+
+    def _page_count(self, response: TextResponse, uid: str) -> int | None:
+        """The pager's page count, else ceil(record count / page size)."""
+        text = response.text
+        for pattern in self._PAGE_COUNT:
+            if m := pattern.search(text):
+                return int(m.group(1))
+        total = next((int(m.group(1)) for p in self._RECORD_COUNT if (m := p.search(text))), None)
+        if total is None:
+            return None
+        size = next((int(m.group(1)) for p in self._PAGE_SIZE if (m := p.search(text))), 0)
+        size = size or len(response.css(f'[id="{uid}"] li')) or \
+            sum(1 for a in response.css("a[href]") if self._ART.search(a.attrib["href"]))
+        return math.ceil(total / size) if size else None
 
     def _params(self, response: TextResponse) -> dict[str, str] | None:
         text = response.text

@@ -5,7 +5,8 @@
         srv.served("www.linzi.gov.cn")  -> [(method, host, path, status), ...]
 
 Requests are answered by original host + path (absolute-URI request line or Host
-header); paths in ROOT/replay.json "fail" answer 500; anything else missing is 404;
+header); paths in ROOT/replay.json "fail" (or `serve(fail=…)`; a `host/path?query` key fails
+that query only) answer their status; anything else missing is 404;
 HTML goes out as `text/html` without a charset.
 
     .venv/bin/python tests/portal_server.py [ROOT] [--port N]

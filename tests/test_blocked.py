@@ -136,6 +136,7 @@ def test_rule_recognises_the_saved_defence_page(path: str, status: int, rule: st
     (PORTALS / "linzi-zfxxgknb/www.linzi.gov.cn/zwgk/zfxxgknb/index_2.html", "text/html"),
     (PORTALS / "example-gkmlpt-whly/whly.gd.gov.cn/gkmlpt/annualreport", "text/html"),
     (PORTALS / "example-hanweb-taian/www.taian.gov.cn/col/col232135/index.html", "text/html"),
+    (PORTALS / "example-hanweb-jingmen/www.jingmen.gov.cn/col/col17801/index.html@uid=4938271&pageNum=3", "text/html"),
 ])
 def test_real_report_pages_lists_and_files_are_not_blocked(path: Path, content_type):
     assert classify(200, path.read_bytes(), content_type) is None

@@ -10,7 +10,8 @@ A request is resolved from its absolute-URI request line (`GET http://host/path`
 what Scrapy sends to a proxy, i.e. through `--host-map`) or else from its `Host`
 header. `path/` serves `path/index.html`. A query string first selects
 `<file>@<query>` (e.g. `downfile.jsp@classid=0&filename=a.pdf`), then `<file>`.
-Paths listed in `fail` answer with that status; anything missing is 404. A `respond` rule
+Paths listed in `fail` answer with that status (a `host/path?query` key fails that query only,
+e.g. one `?pageNum=N` of a page); anything missing is 404. A `respond` rule
 (longest matching host+path prefix) mimics a defended site: `{"status": 412, "body": "host/path
 of the body file", "set_cookie": "wzws_cid=…", "location": "self", "unless_cookie": "wzws_cid"}`
 answers that status, headers and body unless the request carries the named cookie.
@@ -96,8 +97,9 @@ class ReplayServer:
     # ------------------------------------------------------------------ resolution
     def resolve(self, host: str, path: str, query: str) -> tuple[int, Path | None]:
         key = f"{host}{path}"
-        if key in self.fail:
-            return self.fail[key], None
+        for failing in ((f"{key}?{query}", key) if query else (key,)):
+            if failing in self.fail:
+                return self.fail[failing], None
         base = self.hosts.get(host)
         if base is None:
             return 404, None
