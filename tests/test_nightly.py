@@ -196,3 +196,44 @@ def test_the_window_follows_recent_years_since_a_date_or_all():
     assert narrowed["linzi-zfxxgknb"].allows_year(2021) and not narrowed["linzi-zfxxgknb"].allows_year(2023)
     assert narrowed["linzi-zfxxgknb"].allows_year(None)  # a link without a readable year is followed
     assert not narrowed["yaodu-col1229"].allows_year(2021)  # registry says [2023]: the intersection is empty
+
+
+def test_replay_log_records_each_concurrent_304_against_its_own_request():
+    """Regression (the flaky second-nightly test): the replay server logged a request, then
+    patched "the last log entry" to 304 — under concurrent requests that entry was another
+    request's, so a 304 showed up as 200 and a 200 as 304."""
+    import http.client
+    import threading
+
+    page = ("www.linzi.gov.cn", "/zwgk/zfxxgknb/202401/t20240119_1234567.html")
+    other = ("www.yaodu.gov.cn", "/art/2024/1/22/art_1229_3456789.html")
+    with serve() as srv:
+        def get(target, headers=None):
+            conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+            conn.request("GET", target[1], headers={"Host": target[0], **(headers or {})})
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            return response
+
+        etag = get(page).getheader("ETag")
+        assert etag
+        statuses: dict[str, list[int]] = {"conditional": [], "plain": []}
+
+        def client(kind: str) -> None:
+            for _ in range(15):
+                if kind == "conditional":
+                    statuses[kind].append(get(page, {"If-None-Match": etag}).status)
+                else:
+                    statuses[kind].append(get(other).status)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in ("conditional", "plain") * 4]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        log = srv.served()[1:]
+    assert set(statuses["conditional"]) == {304} and set(statuses["plain"]) == {200}
+    assert {status for _m, host, _p, status in log if host == page[0]} == {304}
+    assert {status for _m, host, _p, status in log if host == other[0]} == {200}
+    assert len(log) == 120

@@ -158,14 +158,15 @@ class ReplayServer:
                         extra["Location"] = self.path if rule["location"] == "self" else rule["location"]
                 else:
                     status, file = server.resolve(host, parts.path or "/", parts.query)
-                with server._lock:
-                    server.log.append((self.command, host, parts.path + (f"?{parts.query}" if parts.query else ""),
-                                       status))
                 body = file.read_bytes() if file else f"{status}\n".encode()
                 validators = _validators(file, body) if file and self.command == "GET" else {}
-                if validators and _not_modified(self.headers, validators):
-                    with server._lock:
-                        server.log[-1] = server.log[-1][:3] + (304,)
+                not_modified = bool(validators) and _not_modified(self.headers, validators)
+                # logged once, with the status actually sent (threads answer concurrently: never
+                # patch "the last entry", which may be another request's)
+                with server._lock:
+                    server.log.append((self.command, host, parts.path + (f"?{parts.query}" if parts.query else ""),
+                                       304 if not_modified else status))
+                if not_modified:
                     self.send_response(304)
                     for name, value in validators.items():
                         self.send_header(name, value)
