@@ -31,12 +31,23 @@ SLOW_MODULES = {
     "test_extract_office", "test_extract_pdf_large", "test_golden_set", "test_local_inputs",
     "test_migrations_safe", "test_portal_examples", "test_spiders_images", "test_store_pipeline",
     "test_corpus_renderings",
+    # crawls of the saved portals, CLI subprocesses, browsers and servers
+    "test_export_package", "test_nightly", "test_cli_hygiene", "test_resume", "test_blocked", "test_readme_example",
+    "test_coverage", "test_discover", "test_progress", "test_run_records", "test_ingest", "test_hanweb_pagenum",
+    "test_cli_outputs", "test_https_replay", "test_not_a_report", "test_identity_portals", "test_serve",
+    "test_stages", "test_cli_help",
 }
+#: Formats converted by LibreOffice (seconds per file): their parametrizations are slow.
+OFFICE_SUFFIXES = (".doc]", ".wps]", ".xls]")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The fast tier is SQLite and in-process only: a test on the PostgreSQL backend, in a slow
+    module, or on a LibreOffice format is marked slow (`make test` runs them all)."""
     for item in items:
-        if item.path.stem in SLOW_MODULES:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if (item.path.stem in SLOW_MODULES or "postgresql" in params.values()
+                or item.name.endswith(OFFICE_SUFFIXES)):
             item.add_marker(pytest.mark.slow)
 
 

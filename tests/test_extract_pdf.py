@@ -148,6 +148,7 @@ def test_pdf_without_text_layer_and_ocr_off_is_empty_error():
         parse_pdf((DERIVED / "seed004_scanned.pdf").read_bytes(), ExtractSettings(ocr=False))
 
 
+@pytest.mark.slow
 def test_pdf_without_text_layer_gets_its_text_from_ocr():
     layout = parse_pdf((DERIVED / "seed004_scanned.pdf").read_bytes())
     assert "临淄区工业和信息化局" in layout.text.replace(" ", "")

@@ -49,6 +49,7 @@ def test_every_seed_matches_its_golden_cell_for_cell(seed: Path):
     assert got == want
 
 
+@pytest.mark.slow
 def test_cli_extract_json_prints_one_line_per_input_in_input_order(tmp_path: Path):
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(b"%PDF-1.7\n garbage that is not a pdf")

@@ -1,6 +1,8 @@
 """link(): documents of one agency and year become one report with a canonical document."""
 from __future__ import annotations
 
+import pytest
+
 from sqlalchemy import func, select
 
 from harvester.db.models import Agency, AgencyAlias, CheckRow, Document, Report, ReportConflict, ReportDocument
@@ -278,6 +280,7 @@ def test_reading_conflicts_of_one_publication_are_marked_as_readings(store):
         assert set(s.scalars(select(ReportDocument.version))) == {1}
 
 
+@pytest.mark.slow
 def test_concurrent_link_processes_never_fail_on_a_unique_constraint(db_url, data_dir, tmp_path):
     import subprocess
     import sys

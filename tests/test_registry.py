@@ -117,6 +117,7 @@ def test_bundled_and_test_registries_load():
     assert {p.cms for p in families.values()} | {"generic"} == set(registry.CMS_FAMILIES)
 
 
+@pytest.mark.slow
 def test_crawl_command_reports_a_bad_registry_entry_and_exits_2(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(entry(cms='"drupal"'), encoding="utf-8")

@@ -104,6 +104,7 @@ def test_all_with_a_users_file_crawls_only_that_file_unless_bundled_is_asked(tmp
     assert reg.select(["km-zfxxgkndbgzt"])  # ids still resolve against the bundled file
 
 
+@pytest.mark.slow
 def test_a_portal_id_typo_suggests_the_closest_ids(tmp_path):
     proc = subprocess.run([str(HARVESTER), "crawl", "hanyang-zfxxgkndb", "--data-dir", str(tmp_path)],
                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
