@@ -52,6 +52,7 @@ class StorePipeline:
         self.buffer: list[tuple[Any, Any]] = []  # (item, Deferred)
         self.buffered_bytes = 0
         self.timer: Any = None
+        self.waiter: Any = None  # what the items of the batch being filled await
         self.disk_full = False
 
     @classmethod
@@ -75,20 +76,34 @@ class StorePipeline:
         self.pool.start()
 
     async def process_item(self, item: Any) -> Any:
-        from scrapy.utils.defer import maybe_deferred_to_future
+        """Buffer the item; it is returned (and `item_scraped` fires) once its batch is committed.
+
+        Every item of a batch awaits one shared waiter (an asyncio future under Scrapy's asyncio
+        reactor, else one Deferred per item), so a batch costs the reactor one callback, not one
+        Deferred-to-future bridge per item.
+        """
         from twisted.internet import defer, reactor
 
         if self.pool is None:
             self._store_batch([item])
             return item
-        d: Any = defer.Deferred()
-        self.buffer.append((item, d))
+        if self.waiter is None:
+            self.waiter = _new_waiter()
+        waiter = self.waiter
+        own: Any = None if waiter is not _NO_LOOP else defer.Deferred()
+        self.buffer.append((item, own))
         self.buffered_bytes += len(dict(item).get("body") or b"")
         if len(self.buffer) >= self.batch_size or self.buffered_bytes >= self.batch_bytes:
             self._flush()
         elif self.timer is None:
             self.timer = reactor.callLater(self.batch_wait, self._flush)
-        return await maybe_deferred_to_future(d)
+        if own is not None:
+            from scrapy.utils.defer import maybe_deferred_to_future
+
+            await maybe_deferred_to_future(own)
+        else:
+            await waiter
+        return item
 
     def _flush(self) -> Any:
         from twisted.internet import reactor
@@ -98,13 +113,13 @@ class StorePipeline:
             self.timer.cancel()
         self.timer = None
         batch, self.buffer, self.buffered_bytes = self.buffer, [], 0
+        waiter, self.waiter = self.waiter, None
         if not batch:
             return None
         done = deferToThreadPool(reactor, self.pool, self._store_batch, [item for item, _ in batch])
 
         def fire(_: Any) -> None:
-            for item, d in batch:
-                d.callback(item)
+            _release(waiter, batch)
             if self.disk_full:
                 self._close_for_disk_full()
 
@@ -183,9 +198,8 @@ class StorePipeline:
         if self.pool is not None:
             if self.buffer:
                 self.pool.callInThread(self._store_batch, [item for item, _ in self.buffer])
-                for item, d in self.buffer:
-                    d.callback(item)
-                self.buffer = []
+                _release(self.waiter, self.buffer)
+                self.buffer, self.waiter = [], None
             self.pool.stop()  # waits for the batches being stored
             self.pool = None
         if self.timer is not None and self.timer.active():
@@ -204,6 +218,26 @@ class StorePipeline:
                 self.store.finish_run(self.run_id, stats)
         finally:
             self.store.close()
+
+
+_NO_LOOP = object()  # not under the asyncio reactor: each item awaits its own Deferred
+
+
+def _new_waiter() -> Any:
+    import asyncio
+
+    from scrapy.utils.asyncio import is_asyncio_available
+
+    return asyncio.get_running_loop().create_future() if is_asyncio_available() else _NO_LOOP
+
+
+def _release(waiter: Any, batch: list[tuple[Any, Any]]) -> None:
+    """Let the items of a stored batch go on (on the reactor thread)."""
+    if waiter is not None and waiter is not _NO_LOOP and not waiter.done():
+        waiter.set_result(None)
+    for item, d in batch:
+        if d is not None:
+            d.callback(item)
 
 
 def _fetched(item: Any) -> Fetched:
