@@ -132,7 +132,8 @@ def generate(store: Store, start: int, count: int, tag: str) -> None:
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """(seconds, peak RSS in MB, exit code) of a subprocess."""
+    """(seconds, peak RSS in MB, exit code) of a subprocess, also printed at once (a long run
+    that is stopped still leaves its figures)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -140,6 +141,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         print(f"  {' '.join(cmd[:2])} exited {proc.returncode}: {proc.stderr.read().decode()[-500:]}")
+    print(f"  {' '.join(Path(c).name for c in cmd[:2])}: {secs:.1f} s, peak {usage.ru_maxrss / 1024:.0f} MB", flush=True)
     return secs, usage.ru_maxrss / 1024, proc.returncode
 
 

@@ -184,3 +184,29 @@ def test_codebook_lists_every_spec_key_with_its_printed_label(store: Store, tmp_
     assert keys[("table4", "row", "litigation_after_review")]["label"] == "行政诉讼·复议后起诉"
     assert len([r for r in rows if r["table"] == "table3" and r["kind"] == "row"]) == 26
     assert all(r["label"] for r in rows)
+
+
+def test_datapackage_hashes_each_file_streamed_not_read_whole(tmp_path):
+    """Regression: the package's sha256 of each CSV read the whole file into memory (2.9 GB peak
+    for 100,000 reports); it is hashed in chunks, so a 64 MB cells.csv costs a few MB."""
+    import hashlib
+    import tracemalloc
+
+    from harvester.export import datapackage
+
+    chunk = b"1,\xe4\xb8\xb4\xe6\xb7\x84\xe5\x8c\xba,2023,table3,new_received,total,27\n" * 16384
+    with (tmp_path / "cells.csv").open("wb") as fh:
+        for _ in range(64 * 1024 * 1024 // len(chunk)):
+            fh.write(chunk)
+    size = (tmp_path / "cells.csv").stat().st_size
+    tracemalloc.start()
+    try:
+        package = datapackage("utf-8", tmp_path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    cells = next(r for r in package["resources"] if r["name"] == "cells")
+    with (tmp_path / "cells.csv").open("rb") as fh:
+        assert cells["hash"] == "sha256:" + hashlib.file_digest(fh, "sha256").hexdigest()
+    assert cells["bytes"] == size > 60_000_000
+    assert peak < 8 * 1024 * 1024, peak
