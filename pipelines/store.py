@@ -49,7 +49,7 @@ class StorePipeline:
         self.own_run = False
         self.stats: Counter[str] = Counter()
         self.pool: Any = None  # twisted ThreadPool with one worker, while the spider is open
-        self.buffer: list[tuple[Any, Any]] = []  # (item, Deferred)
+        self.buffer: list[tuple[Any, Any]] = []  # (item, its own Deferred, or None when the batch waiter serves)
         self.buffered_bytes = 0
         self.timer: Any = None
         self.waiter: Any = None  # what the items of the batch being filled await
