@@ -9,7 +9,7 @@ from, `documents.parent_document_id`, resolved from `parent_url` here when the p
 stored after the attachment).
 
 **Incremental.** `link()` works only on the documents it has not seen since they were last
-extracted (``documents.linked_at`` NULL or older than ``extracted_at``), their attachments, the
+extracted (``documents.linked_at`` NULL: an extraction clears it), their attachments, the
 reports they leave or join and the series of those reports' agencies; every id list goes to
 the database in chunks of `CHUNK` (never one parameter per document in one query). Agencies
 and reports are created with ``INSERT … ON CONFLICT DO NOTHING`` and one run at a time holds
@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, UTC
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from harvester.agency import Identity, normalize_name, resolve
@@ -141,10 +141,8 @@ def _serialize(s: Session) -> None:
 def _pending(s: Session, full: bool) -> list[int]:
     if full:
         s.execute(update(Document).values(linked_at=None))
-    q = select(Document.id).where(or_(Document.linked_at.is_(None),
-                                      and_(Document.extracted_at.is_not(None),
-                                           Document.linked_at < Document.extracted_at)))
-    return list(s.scalars(q.order_by(Document.id)))
+    # an extraction clears linked_at (`harvester.store.document_fields`): one index lookup
+    return list(s.scalars(select(Document.id).where(Document.linked_at.is_(None)).order_by(Document.id)))
 
 
 def _link(s: Session, full: bool) -> LinkStats:
@@ -193,8 +191,10 @@ def _link(s: Session, full: bool) -> LinkStats:
     from harvester.agency.series import refresh_series
 
     stats.series_checks, stats.series_failed = refresh_series(s, agencies)
-    for batch in chunks(sorted(todo)):
-        s.execute(update(Document).where(Document.id.in_(batch)).values(linked_at=started))
+    for batch in chunks(sorted(todo)):  # a document extracted again while this run went on stays pending
+        s.execute(update(Document).where(Document.id.in_(batch), or_(Document.extracted_at.is_(None),
+                                                                     Document.extracted_at <= started))
+                  .values(linked_at=started))
     stats.reports = s.scalar(select(func.count()).select_from(Report)) or 0
     return stats
 

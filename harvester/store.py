@@ -468,7 +468,7 @@ class Store:
         if record.error is not None and record.error.kind in ARCHIVE_ERRORS:
             # The bytes could not be read back intact: say so, keep whatever was extracted before.
             row.error_kind, row.error_message = record.error.kind, record.error.message
-            row.extracted_at, row.extractor_version = _now(), EXTRACTOR_VERSION
+            row.extracted_at, row.extractor_version, row.linked_at = _now(), EXTRACTOR_VERSION, None
             s.execute(insert(ExtractionErrorRow), [dict(document_id=doc_id, kind=record.error.kind,
                                                         message=record.error.message, at=_now())])
             return "archive_error"
@@ -508,11 +508,12 @@ class Store:
 
 
 def document_fields(record: ReportRecord, at: datetime) -> dict[str, Any]:
-    """The ``documents`` columns an extraction fills (`at`: when)."""
+    """The ``documents`` columns an extraction fills (`at`: when). ``linked_at`` goes back to NULL:
+    the new reading waits for `link` (one index lookup finds it)."""
     return dict(media_type=record.media_type, title=record.title, agency_name=record.agency, year=record.year,
                 template=record.template, publication_date=record.publication_date,
                 agency_level=record.agency_level, report_kind=record.report_kind, pages=record.pages,
-                text=record.text or None, extracted_at=at, extractor_version=EXTRACTOR_VERSION,
+                text=record.text or None, extracted_at=at, extractor_version=EXTRACTOR_VERSION, linked_at=None,
                 error_kind=record.error.kind if record.error else None,
                 error_message=record.error.message if record.error else None)
 

@@ -380,3 +380,82 @@ def test_upgrade_from_0003_keeps_agencies_reports_and_their_ids(db_url, data_dir
         store.add_document("file:///000.txt", SEED_000.read_bytes())
         link(store)
         assert [tuple(r[:3]) for r in snapshot(store)["reports"]] == [(77, 41, 2023)]
+
+
+def test_a_document_extracted_after_the_link_started_stays_pending_for_the_next_link(store, monkeypatch):
+    """An extraction clears ``linked_at``; a link run that started before that extraction must
+    not mark the new reading as linked (it read the old one)."""
+    from datetime import datetime, timedelta
+
+    import harvester.link as link_module
+
+    doc = store.add_document("http://www.linzi.gov.cn/a.html", SEED_000.read_bytes()).document_id
+    assert store.reextract([doc]) == 1
+    with store.session() as s:
+        extracted = s.scalar(select(Document.extracted_at).where(Document.id == doc))
+    assert extracted is not None
+    monkeypatch.setattr(link_module, "_now", lambda: extracted - timedelta(seconds=1))
+    assert link(store).linked == 1
+    assert _linked_at(store)[doc] is None  # still pending
+    monkeypatch.setattr(link_module, "_now", lambda: datetime.now(UTC))
+    assert link(store).documents == 1
+    assert _linked_at(store)[doc] is not None and link(store).documents == 0
+
+
+def test_a_nights_link_reads_no_large_table_whole(tmp_path):
+    """A night's link costs in proportion to the night: every statement it runs on documents,
+    cells, checks, report_documents or conflicts is an index lookup (SQLite's query plan), never
+    a scan of the table, so a million stored reports cost it no more than a thousand."""
+    from sqlalchemy import event
+
+    big = {"documents", "cells", "checks", "report_documents", "report_conflicts", "agency_ambiguities"}
+    with Store(f"sqlite:///{tmp_path / 'h.sqlite'}", tmp_path / "data") as store:
+        for i, path in enumerate(sorted(SEEDS.glob("*.txt"))):
+            store.add_document(path.as_uri(), path.read_bytes())
+        link(store)
+        p = _seed_as(tmp_path, "临淄区人民政府办公室\n2022年政府信息公开工作年度报告", 2022, "2022.txt")
+        new = store.add_document(p.as_uri(), p.read_bytes()).document_id
+        store.reextract([new])
+        statements: list[tuple[str, object]] = []
+
+        def keep(conn, cursor, statement, parameters, context, executemany):
+            if statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
+                statements.append((statement, parameters[0] if executemany else parameters))
+
+        event.listen(store.engine, "before_cursor_execute", keep)
+        try:
+            assert link(store).documents == 1
+        finally:
+            event.remove(store.engine, "before_cursor_execute", keep)
+        scans = []
+        with store.engine.connect() as conn:
+            for statement, params in statements:
+                raw = conn.connection.dbapi_connection
+                for row in raw.execute("EXPLAIN QUERY PLAN " + statement, params or ()):
+                    detail = row[-1]
+                    if detail.startswith("SCAN ") and detail.split()[1] in big:
+                        scans.append((detail, statement[:120]))
+    assert len(statements) > 20
+    assert scans == []
+
+
+def test_upgrade_to_0008_leaves_documents_extracted_after_their_link_pending(db_url, data_dir):
+    """Under the old rule a document re-extracted after its link (``linked_at < extracted_at``)
+    was pending; the migration clears its ``linked_at`` so the new rule still finds it."""
+    from sqlalchemy import text
+
+    from harvester.db import session as db_session
+    from harvester.db.session import make_engine, upgrade
+
+    upgrade(db_url, "0007")
+    engine = make_engine(db_url)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO documents (id, url, fetched_at, extracted_at, linked_at) VALUES "
+                       "(1, 'http://a.gov.cn/1', '2026-01-01', '2026-01-03', '2026-01-02'), "
+                       "(2, 'http://a.gov.cn/2', '2026-01-01', '2026-01-02', '2026-01-03'), "
+                       "(3, 'http://a.gov.cn/3', '2026-01-01', NULL, '2026-01-03')"))
+    engine.dispose()
+    db_session._upgraded.discard(make_engine(db_url).url.render_as_string(hide_password=False))
+    with Store(db_url, data_dir) as store, store.session() as s:
+        pending = dict(s.execute(select(Document.id, Document.linked_at.is_(None))).all())
+    assert pending == {1: True, 2: False, 3: False}
