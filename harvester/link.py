@@ -38,7 +38,7 @@ complete report.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from types import SimpleNamespace
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -360,11 +360,11 @@ def _refresh_reports(s: Session, report_ids: set[int], stats: LinkStats) -> set[
     for batch in chunks(sorted(canonical)):
         reports.update({i: (c, t) for i, c, t in s.execute(select(Report.id, Report.canonical_document_id,
                                                                   Report.template).where(Report.id.in_(batch)))})
-    for report_id, doc_id in canonical.items():
-        want = (doc_id, docs[doc_id].template)
-        if reports.get(report_id) != want:
-            s.execute(update(Report).where(Report.id == report_id)
-                      .values(canonical_document_id=want[0], template=want[1]))
+    moved = [dict(r=report_id, c=doc_id, t=docs[doc_id].template) for report_id, doc_id in sorted(canonical.items())
+             if reports.get(report_id) != (doc_id, docs[doc_id].template)]
+    if moved:  # one executemany (a night creates a thousand reports)
+        s.connection().execute(update(Report).where(Report.id == bindparam("r"))
+                               .values(canonical_document_id=bindparam("c"), template=bindparam("t")), moved)
     empty = sorted(report_ids - set(members))
     for batch in chunks(empty):
         s.execute(delete(ReportConflict).where(ReportConflict.report_id.in_(batch)))
@@ -383,20 +383,22 @@ def _report_checks(s: Session, report_ids: list[int]) -> tuple[int, int]:
     from harvester.extract import labels as L
     from harvester.extract.checks import run_checks
 
+    needed3 = ("new_received", "carried_over", "total_processed", "carried_forward")
     written = failed = 0
     for batch in chunks(report_ids, 100):
         s.execute(delete(CheckRow).where(CheckRow.scope == "report", CheckRow.report_id.in_(batch)))
-        tables: dict[int, dict[str, dict[str, float | int | None]]] = defaultdict(lambda: defaultdict(dict))
+        tables: dict[int, dict[str, dict[str, dict[str, float | int | None]]]] = {}
         for c in _merged(s, batch, Cell.table.in_(("table3", "table4"))):
             value: float | int | None = c.value if c.semantic in ("number", "zero") else None
             if value is not None and float(value).is_integer():
                 value = int(value)
-            tables[c.report_id][f"{c.table}:{c.row_key}"][c.column_key] = value
+            mine = tables.get(c.report_id)
+            if mine is None:
+                mine = tables[c.report_id] = {"table3": {}, "table4": {}}
+            mine[c.table].setdefault(c.row_key, {})[c.column_key] = value
         rows: list[dict[str, Any]] = []
-        for report_id, cells in sorted(tables.items()):
-            t3 = {k.split(":", 1)[1]: v for k, v in cells.items() if k.startswith("table3:")}
-            t4 = {k.split(":", 1)[1]: v for k, v in cells.items() if k.startswith("table4:")}
-            needed3 = ("new_received", "carried_over", "total_processed", "carried_forward")
+        for report_id, mine in sorted(tables.items()):
+            t3, t4 = mine["table3"], mine["table4"]
             table3 = ({row: {col: cols.get(col) for col in L.TABLE3_COLUMNS} for row, cols in t3.items()}
                       if all(r in t3 for r in needed3) else None)
             table4 = {g: {col: cols.get(col) for col in L.TABLE4_COLUMNS} for g, cols in t4.items()} or None
@@ -471,21 +473,31 @@ def _merged(s: Session, report_ids: list[int], *conditions: Any) -> Iterator[Mer
     Two index lookups, joined here: the reports' current documents, then their cells by document
     id. (One SQL join let PostgreSQL pick a parallel scan of all cells once the database held
     100,000 reports: over a second per batch.) `conditions` may only name `Cell` columns.
+    Order: the reports with one current document (most of them, no merging needed), then the
+    others; within a report, by cell id.
     """
+    conn = s.connection()  # Core rows: no ORM loading for millions of cells
     member: dict[int, tuple[int, int]] = {}  # document -> (report, rank)
-    for r, d, k in s.execute(
+    for r, d, k in conn.execute(
             select(ReportDocument.report_id, ReportDocument.document_id, ReportDocument.rank)
             # NULL version / rank: linked before revisions existed (until the next link) — a current reading
             .where(ReportDocument.report_id.in_(report_ids), func.coalesce(ReportDocument.version, 1) == 1)):
         member[d] = (r, k or 0)
     rows: list[tuple[Any, ...]] = []
     for batch in chunks(sorted(member), CHUNK // 2):  # room for the parameters of `conditions`
-        rows += s.execute(select(Cell.document_id, Cell.table, Cell.row_key, Cell.column_key, Cell.value_text,
-                                 Cell.raw_text, Cell.semantic, Cell.id, Cell.value)
-                          .where(Cell.document_id.in_(batch), *conditions)).all()
-    rows.sort(key=lambda c: (*member[c[0]], c[0], c[7]))  # report, rank, document, cell: first wins
+        rows += conn.execute(select(Cell.document_id, Cell.table, Cell.row_key, Cell.column_key, Cell.value_text,
+                                    Cell.raw_text, Cell.semantic, Cell.id, Cell.value)
+                             .where(Cell.document_id.in_(batch), *conditions)).all()
+    documents = Counter(r for r, _ in member.values())
+    alone = [c for c in rows if documents[member[c[0]][0]] == 1]
+    # a report with one current document: its cells are the merged cells (one per key)
+    alone.sort(key=lambda c: (member[c[0]][0], c[7]))
+    for d, t, rk, ck, v, raw, sem, cell_id, num in alone:
+        yield MergedCell(member[d][0], t, rk, ck, v, raw, sem, d, cell_id, num)
+    shared = [c for c in rows if documents[member[c[0]][0]] > 1]
+    shared.sort(key=lambda c: (*member[c[0]], c[0], c[7]))  # report, rank, document, cell: first wins
     best: dict[tuple[int, str, str, str], MergedCell] = {}
-    for d, t, rk, ck, v, raw, sem, cell_id, num in rows:
+    for d, t, rk, ck, v, raw, sem, cell_id, num in shared:
         r = member[d][0]
         key = (r, t, rk, ck)
         have = best.get(key)

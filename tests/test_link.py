@@ -410,7 +410,7 @@ def test_a_nights_link_reads_no_large_table_whole(tmp_path):
 
     big = {"documents", "cells", "checks", "report_documents", "report_conflicts", "agency_ambiguities"}
     with Store(f"sqlite:///{tmp_path / 'h.sqlite'}", tmp_path / "data") as store:
-        for i, path in enumerate(sorted(SEEDS.glob("*.txt"))):
+        for path in sorted(SEEDS.glob("*.txt")):
             store.add_document(path.as_uri(), path.read_bytes())
         link(store)
         p = _seed_as(tmp_path, "临淄区人民政府办公室\n2022年政府信息公开工作年度报告", 2022, "2022.txt")

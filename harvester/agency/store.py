@@ -9,7 +9,8 @@ normalized name is printed again is adopted by the identity it resolves to.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, select, update
@@ -37,27 +38,71 @@ def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
 
 def insert_ignore(s: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows into `model`'s table, skipping those that hit a unique constraint
-    (``ON CONFLICT DO NOTHING``, PostgreSQL and SQLite).
+    (``ON CONFLICT DO NOTHING``, PostgreSQL and SQLite). Every row names the same columns.
 
-    On PostgreSQL the rows go as multi-row ``INSERT … VALUES (…), (…)`` statements of at most
-    about `CHUNK` parameters (SQLAlchemy's insertmanyvalues, which RETURNING turns on): one round
-    trip per statement, where a plain executemany costs the driver a message per row (a night's
-    link writes tens of thousands of check rows).
+    On PostgreSQL the rows travel by ``COPY`` (a night's link writes tens of thousands of check
+    rows: as multi-row ``INSERT … VALUES`` statements the driver spent more time parsing their
+    placeholders than the server spent storing them). A table whose only unique key is a primary
+    key the rows do not give (checks, conflicts) cannot conflict and is copied into directly;
+    otherwise the rows are copied to a temporary table and moved with ``INSERT … SELECT … ON
+    CONFLICT DO NOTHING``. On SQLite, sqlite3's executemany is one C loop: fastest as it is.
     """
     if not rows:
         return
-    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.dialects import sqlite
 
     table = cast(Table, model.__table__)
-    if s.get_bind().dialect.name != "postgresql":  # sqlite3's executemany is one C loop: fastest as it is
-        for batch in chunks(rows, 200):
-            s.execute(sqlite.insert(table).on_conflict_do_nothing(), list(batch))
+    conn = s.connection()
+    if conn.dialect.name != "postgresql":
+        conn.execute(sqlite.insert(table).on_conflict_do_nothing(), list(rows))
         return
-    # RETURNING makes SQLAlchemy's "insertmanyvalues" batch the rows into multi-row statements
-    stmt = postgresql.insert(table).on_conflict_do_nothing().returning(table.primary_key.columns.values()[0])
-    page = max(1, CHUNK // max(1, len(rows[0])))
-    for batch in chunks(rows, 20 * page):
-        s.execute(stmt.execution_options(insertmanyvalues_page_size=page), list(batch)).all()
+    columns = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    processors = [(i, p) for i, c in enumerate(columns) if (p := _copy_processor(table.c[c].type, conn.dialect))]
+
+    def values() -> Iterator[list[Any]]:
+        for row in rows:
+            out = [row[c] for c in columns]
+            for i, process in processors:
+                out[i] = process(out[i])
+            yield out
+
+    with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
+        if not _may_conflict(table, columns):
+            with cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+                for row in values():
+                    copy.write_row(row)
+            return
+        stage = quote(f"_insert_{table.name}")
+        cur.execute(f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
+                    f"SELECT {names} FROM {quote(table.name)} WITH NO DATA")
+        with cur.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+            for row in values():
+                copy.write_row(row)
+        cur.execute(f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING")
+        cur.execute(f"DROP TABLE {stage}")
+
+
+def _copy_processor(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """How a value of `type_` is written in a COPY row: JSON as its text (psycopg adapts it only
+    in a bound parameter), else the type's own bind processing."""
+    from sqlalchemy import JSON
+
+    if isinstance(type_, JSON):
+        return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
+    return cast("Callable[[Any], Any] | None", type_.bind_processor(dialect))
+
+
+def _may_conflict(table: Table, columns: list[str]) -> bool:
+    """Can a row with these columns hit a unique key of `table`? (Not if the only one is a
+    primary key the database generates.)"""
+    from sqlalchemy import UniqueConstraint
+
+    if any(c.name in columns for c in table.primary_key.columns):
+        return True
+    return any(isinstance(c, UniqueConstraint) for c in table.constraints) or any(
+        i.unique for i in table.indexes) or any(c.unique for c in table.columns)
 
 
 def _parent_key(identity_key: str) -> str | None:

@@ -14,6 +14,7 @@ same equations are
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Collection, Mapping, Protocol, Sequence
 
 from harvester.extract import labels as L
@@ -70,9 +71,18 @@ class Equation:
 def equations(shape: dict[str, dict[str, tuple[str, ...]]]) -> list[Equation]:
     """Every rule instantiated on `shape` (table -> row -> columns), in the order checks are reported:
     per table, the per-row rules on every row, then the per-column rules column by column."""
+    key = tuple((t, tuple((row, tuple(cols)) for row, cols in rows.items())) for t, rows in shape.items() if rows)
+    return list(_equations(key))
+
+
+@lru_cache(maxsize=256)
+def _equations(shape: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...]) -> tuple[Equation, ...]:
+    """`equations` on a hashable shape: most reports have one of a few shapes (a link checks
+    thousands of reports a night)."""
+    tables = {t: dict(rows) for t, rows in shape}
     out: list[Equation] = []
     for table in ("table2", "table3", "table4"):
-        rows = shape.get(table)
+        rows = tables.get(table)
         if not rows:
             continue
         mine = [r for r in RULES if r.table == table]
@@ -90,7 +100,7 @@ def equations(shape: dict[str, dict[str, tuple[str, ...]]]) -> list[Equation]:
                     continue
                 out.append(Equation(rule.name, col, tuple((table, r, col) for r in rule.lhs if r in rows),
                                     tuple((table, r, col) for r in rule.rhs)))
-    return out
+    return tuple(out)
 
 
 def stated_rows(wanted: Sequence[str], rows: Collection[str]) -> list[str]:
@@ -150,23 +160,19 @@ UNKNOWN = _Unknown()
 
 def sides(eq: Equation, value: Callable[[Ref], object]) -> tuple[Number, Number] | None:
     """(left, right) sums with `value(ref)` giving each cell (None or UNKNOWN: skip the equation)."""
-    try:
-        left = sum(_num(value(r)) for r in eq.lhs)
-        right = sum(_num(value(r)) for r in eq.rhs) + (eq.constant or 0)
-    except _Skip:
-        return None
-    return left, right
-
-
-class _Skip(Exception):
-    pass
-
-
-def _num(x: object) -> Number:
-    """A cell's number; None (no value), UNKNOWN (unreadable) or a string (not a number) skip the equation."""
-    if isinstance(x, (int, float)):
-        return x
-    raise _Skip
+    left: Number = 0
+    for r in eq.lhs:
+        x = value(r)
+        if not isinstance(x, (int, float)):  # None (no value), UNKNOWN (unreadable), text: skip
+            return None
+        left += x
+    right: Number = 0
+    for r in eq.rhs:
+        x = value(r)
+        if not isinstance(x, (int, float)):
+            return None
+        right += x
+    return left, right + (eq.constant or 0)
 
 
 def _shape(record: Tables) -> dict[str, dict[str, tuple[str, ...]]]:
