@@ -37,7 +37,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 from sqlalchemy.orm import Session
 
 from harvester.extract import labels as L
@@ -386,34 +386,60 @@ def _cell_order(c: Sequence[Any]) -> tuple:
 
 
 def _export_cells(conn: Connection, out: Path, encoding: str, where: str, params: dict[str, Any]) -> dict[str, int]:
-    """cells.csv and the wide tables in one pass over ``report_cells``, one report at a time."""
+    """cells.csv and the wide tables in one pass, a batch of reports at a time in the export's
+    report order: each batch's merged cells come from index lookups (`harvester.link`'s merge,
+    the ``report_cells`` view's rule), never from one sorted pass over every cell of the corpus
+    (which made SQLite materialize and sort all of them before the first row)."""
+    from harvester.agency.store import CHUNK, chunks
+    from harvester.link import iter_merged_cells
+
     writers = {"cells": _Writer(out, "cells", encoding)}
     writers.update({t: _Writer(out, t, encoding) for t in TABLES})
     try:
-        rows = _stream(conn, f"""
-            SELECT rc.report_id, a.name, r.year, r.template, rc."table", rc.row_key, rc.column_key, rc.value,
-                   rc.raw_text, rc.semantic, rc.document_id, d.url, rc.value_text, rc.unit, rc.cell_id
-            FROM report_cells rc JOIN reports r ON r.id = rc.report_id JOIN agencies a ON a.id = r.agency_id
-            JOIN documents d ON d.id = rc.document_id
+        reports = _stream(conn, f"""
+            SELECT r.id, a.name, r.year, r.template FROM reports r JOIN agencies a ON a.id = r.agency_id
             WHERE {where} ORDER BY a.normalized_name, r.year, r.id""", params)
-        for _report_id, group in groupby(rows, key=lambda row: row[0]):
-            cells = sorted(group, key=_cell_order)
-            for (rid, agency, year, _template, table, row_key, column_key, value, raw, semantic, doc_id, url,
-                 value_text, unit, _cell_id) in cells:
-                writers["cells"].write([rid, agency, year, table, row_key, column_key, value, raw, semantic, doc_id,
-                                        url, value_code(value, value_text, semantic), value_text, unit])
-            for table, (_rows, _cols) in TABLES.items():
-                wide: dict[str, dict[str, Any]] = {}
-                for c in cells:
-                    if c[4] == table:
-                        wide.setdefault(c[5], {})[c[6]] = c[7]
-                meta = cells[0][:4]
-                for row_key in wide:  # already in template order
-                    writers[table].write([*meta, row_key, *(wide[row_key].get(c) for c in wide_columns(table))])
+        for batch in chunks(reports, CHUNK):
+            merged: dict[int, list[Any]] = {}
+            for c in iter_merged_cells(conn, [r[0] for r in batch]):
+                merged.setdefault(c.report_id, []).append(c)
+            urls = _urls(conn, {c.document_id for cells in merged.values() for c in cells})
+            for rid, agency, year, template in batch:
+                cells = sorted(((rid, agency, year, template, c.table, c.row_key, c.column_key, c.value, c.raw_text,
+                                 c.semantic, c.document_id, urls.get(c.document_id), c.value_text, c.unit, c.cell_id)
+                                for c in merged.get(rid, ())), key=_cell_order)
+                if cells:
+                    _write_report_cells(writers, cells)
     finally:
         for w in writers.values():
             w.close()
     return {w.path.name: w.rows for w in writers.values()}
+
+
+def _urls(conn: Connection, doc_ids: set[int]) -> dict[int, str]:
+    from harvester.agency.store import chunks
+
+    out: dict[int, str] = {}
+    for ids in chunks(sorted(doc_ids)):
+        out.update(conn.execute(text("SELECT id, url FROM documents WHERE id IN :ids")
+                                .bindparams(bindparam("ids", expanding=True)), {"ids": ids}).all())
+    return out
+
+
+def _write_report_cells(writers: dict[str, "_Writer"], cells: list[tuple[Any, ...]]) -> None:
+    """One report's rows of cells.csv and of the wide tables (`cells` in template order)."""
+    for (rid, agency, year, _template, table, row_key, column_key, value, raw, semantic, doc_id, url,
+         value_text, unit, _cell_id) in cells:
+        writers["cells"].write([rid, agency, year, table, row_key, column_key, value, raw, semantic, doc_id,
+                                url, value_code(value, value_text, semantic), value_text, unit])
+    for table in TABLES:
+        wide: dict[str, dict[str, Any]] = {}
+        for c in cells:
+            if c[4] == table:
+                wide.setdefault(c[5], {})[c[6]] = c[7]
+        meta = cells[0][:4]
+        for row_key in wide:  # already in template order
+            writers[table].write([*meta, row_key, *(wide[row_key].get(c) for c in wide_columns(table))])
 
 
 def _export_agencies(conn: Connection, out: Path, encoding: str, filters: Filters) -> dict[str, int]:

@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, UTC
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, func, or_, select, text, update
+from sqlalchemy import Connection, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from harvester.agency import Identity, normalize_name, resolve
@@ -464,9 +464,10 @@ class MergedCell(NamedTuple):
     document_id: int  # the document the value was read from
     cell_id: int
     value: float | None = None
+    unit: str | None = None
 
 
-def _merged(s: Session, report_ids: list[int], *conditions: Any) -> Iterator[MergedCell]:
+def _merged(s: "Session | Connection", report_ids: list[int], *conditions: Any) -> Iterator[MergedCell]:
     """The merged cells of `report_ids` (at most `CHUNK`): for each (table, row, column) the cell
     of the best-ranked version-1 document with a value, else of the best-ranked one.
 
@@ -476,7 +477,7 @@ def _merged(s: Session, report_ids: list[int], *conditions: Any) -> Iterator[Mer
     Order: the reports with one current document (most of them, no merging needed), then the
     others; within a report, by cell id.
     """
-    conn = s.connection()  # Core rows: no ORM loading for millions of cells
+    conn = s.connection() if isinstance(s, Session) else s  # Core rows: no ORM loading for millions of cells
     member: dict[int, tuple[int, int]] = {}  # document -> (report, rank)
     for r, d, k in conn.execute(
             select(ReportDocument.report_id, ReportDocument.document_id, ReportDocument.rank)
@@ -486,27 +487,28 @@ def _merged(s: Session, report_ids: list[int], *conditions: Any) -> Iterator[Mer
     rows: list[tuple[Any, ...]] = []
     for batch in chunks(sorted(member), CHUNK // 2):  # room for the parameters of `conditions`
         rows += conn.execute(select(Cell.document_id, Cell.table, Cell.row_key, Cell.column_key, Cell.value_text,
-                                    Cell.raw_text, Cell.semantic, Cell.id, Cell.value)
+                                    Cell.raw_text, Cell.semantic, Cell.id, Cell.value, Cell.unit)
                              .where(Cell.document_id.in_(batch), *conditions)).all()
     documents = Counter(r for r, _ in member.values())
     alone = [c for c in rows if documents[member[c[0]][0]] == 1]
     # a report with one current document: its cells are the merged cells (one per key)
     alone.sort(key=lambda c: (member[c[0]][0], c[7]))
-    for d, t, rk, ck, v, raw, sem, cell_id, num in alone:
-        yield MergedCell(member[d][0], t, rk, ck, v, raw, sem, d, cell_id, num)
+    for d, t, rk, ck, v, raw, sem, cell_id, num, unit in alone:
+        yield MergedCell(member[d][0], t, rk, ck, v, raw, sem, d, cell_id, num, unit)
     shared = [c for c in rows if documents[member[c[0]][0]] > 1]
     shared.sort(key=lambda c: (*member[c[0]], c[0], c[7]))  # report, rank, document, cell: first wins
     best: dict[tuple[int, str, str, str], MergedCell] = {}
-    for d, t, rk, ck, v, raw, sem, cell_id, num in shared:
+    for d, t, rk, ck, v, raw, sem, cell_id, num, unit in shared:
         r = member[d][0]
         key = (r, t, rk, ck)
         have = best.get(key)
         if have is None or (have.value_text is None and v is not None):
-            best[key] = MergedCell(r, t, rk, ck, v, raw, sem, d, cell_id, num)
+            best[key] = MergedCell(r, t, rk, ck, v, raw, sem, d, cell_id, num, unit)
     yield from best.values()
 
 
-def iter_merged_cells(s: Session, report_ids: Iterable[int] | None = None, *conditions: Any) -> Iterator[MergedCell]:
+def iter_merged_cells(s: "Session | Connection", report_ids: Iterable[int] | None = None,
+                      *conditions: Any) -> Iterator[MergedCell]:
     """Merged cells of the given reports (all reports when None), streamed a chunk of reports
     at a time."""
     if report_ids is None:
