@@ -39,6 +39,7 @@ complete report.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from operator import itemgetter
 from types import SimpleNamespace
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -388,14 +389,15 @@ def _report_checks(s: Session, report_ids: list[int]) -> tuple[int, int]:
     for batch in chunks(report_ids, 100):
         s.execute(delete(CheckRow).where(CheckRow.scope == "report", CheckRow.report_id.in_(batch)))
         tables: dict[int, dict[str, dict[str, dict[str, float | int | None]]]] = {}
-        for c in _merged(s, batch, Cell.table.in_(("table3", "table4"))):
-            value: float | int | None = c.value if c.semantic in ("number", "zero") else None
+        for report_id, table, row_key, column_key, _, _, semantic, _, _, number, _ in _merged(
+                s, batch, Cell.table.in_(("table3", "table4"))):
+            value: float | int | None = number if semantic in ("number", "zero") else None
             if value is not None and float(value).is_integer():
                 value = int(value)
-            mine = tables.get(c.report_id)
+            mine = tables.get(report_id)
             if mine is None:
-                mine = tables[c.report_id] = {"table3": {}, "table4": {}}
-            mine[c.table].setdefault(c.row_key, {})[c.column_key] = value
+                mine = tables[report_id] = {"table3": {}, "table4": {}}
+            mine[table].setdefault(row_key, {})[column_key] = value
         rows: list[dict[str, Any]] = []
         for report_id, mine in sorted(tables.items()):
             t3, t4 = mine["table3"], mine["table4"]
@@ -474,8 +476,8 @@ def _merged(s: "Session | Connection", report_ids: list[int], *conditions: Any) 
     Two index lookups, joined here: the reports' current documents, then their cells by document
     id. (One SQL join let PostgreSQL pick a parallel scan of all cells once the database held
     100,000 reports: over a second per batch.) `conditions` may only name `Cell` columns.
-    Order: the reports with one current document (most of them, no merging needed), then the
-    others; within a report, by cell id.
+    Order: the reports with one current document (most of them, no merging needed) by document
+    id, then the others by report id; within a report, by cell id.
     """
     conn = s.connection() if isinstance(s, Session) else s  # Core rows: no ORM loading for millions of cells
     member: dict[int, tuple[int, int]] = {}  # document -> (report, rank)
@@ -492,7 +494,7 @@ def _merged(s: "Session | Connection", report_ids: list[int], *conditions: Any) 
     documents = Counter(r for r, _ in member.values())
     alone = [c for c in rows if documents[member[c[0]][0]] == 1]
     # a report with one current document: its cells are the merged cells (one per key)
-    alone.sort(key=lambda c: (member[c[0]][0], c[7]))
+    alone.sort(key=itemgetter(0, 7))  # document (one per report), cell
     for d, t, rk, ck, v, raw, sem, cell_id, num, unit in alone:
         yield MergedCell(member[d][0], t, rk, ck, v, raw, sem, d, cell_id, num, unit)
     shared = [c for c in rows if documents[member[c[0]][0]] > 1]

@@ -45,17 +45,13 @@ def insert_ignore(s: Session, model: type[Any], rows: Sequence[dict[str, Any]]) 
     placeholders than the server spent storing them). A table whose only unique key is a primary
     key the rows do not give (checks, conflicts) cannot conflict and is copied into directly;
     otherwise the rows are copied to a temporary table and moved with ``INSERT … SELECT … ON
-    CONFLICT DO NOTHING``. On SQLite, sqlite3's executemany is one C loop: fastest as it is.
+    CONFLICT DO NOTHING``. On SQLite, one executemany of plain tuples (sqlite3's C loop, without
+    SQLAlchemy's per-row parameter processing).
     """
     if not rows:
         return
-    from sqlalchemy.dialects import sqlite
-
     table = cast(Table, model.__table__)
     conn = s.connection()
-    if conn.dialect.name != "postgresql":
-        conn.execute(sqlite.insert(table).on_conflict_do_nothing(), list(rows))
-        return
     columns = list(rows[0])
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
@@ -68,6 +64,10 @@ def insert_ignore(s: Session, model: type[Any], rows: Sequence[dict[str, Any]]) 
                 out[i] = process(out[i])
             yield out
 
+    if conn.dialect.name != "postgresql":  # sqlite3's executemany: one C loop over plain tuples
+        conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join('?' * len(columns))}) "
+                             "ON CONFLICT DO NOTHING", [tuple(v) for v in values()])
+        return
     with conn.connection.dbapi_connection.cursor() as cur:  # type: ignore[union-attr]
         if not _may_conflict(table, columns):
             with cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
@@ -85,8 +85,9 @@ def insert_ignore(s: Session, model: type[Any], rows: Sequence[dict[str, Any]]) 
 
 
 def _copy_processor(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
-    """How a value of `type_` is written in a COPY row: JSON as its text (psycopg adapts it only
-    in a bound parameter), else the type's own bind processing."""
+    """How a value of `type_` goes to the driver outside SQLAlchemy's statement execution (a COPY
+    row, a plain executemany): JSON as its text (psycopg adapts it only in a bound parameter),
+    else the type's own bind processing (SQLite's dates as text)."""
     from sqlalchemy import JSON
 
     if isinstance(type_, JSON):
