@@ -52,12 +52,12 @@ from sqlalchemy.orm import Session
 from harvester.agency import Identity, normalize_name, resolve
 from harvester.agency.store import CHUNK, chunks, ensure_agencies, insert_ignore, record_ambiguities
 from harvester.db.models import (Cell, CheckRow, Document, Portal, Report, ReportConflict, ReportDocument)
+from harvester.db.queries import FETCH_ERROR, newest_pages
 
 if TYPE_CHECKING:
     from harvester.store import Store
 
 PDF = "application/pdf"
-FETCH = "fetch"
 #: the advisory lock id that serializes link runs on PostgreSQL ("link" in ASCII)
 LINK_LOCK = 0x6C696E6B
 
@@ -157,7 +157,7 @@ def _link(s: Session, full: bool) -> LinkStats:
     _load(s, todo, docs)
     stats.parents_resolved = _resolve_parents(s, [docs[d] for d in sorted(todo)], docs)
 
-    content = sorted(d for d in todo if docs[d].error_kind != FETCH)
+    content = sorted(d for d in todo if docs[d].error_kind != FETCH_ERROR)
     stats.documents = len(content)
     portals = _portal_context(s, {p for d in content if (p := docs[d].portal_id) is not None})
     identities: dict[int, tuple[Identity, int]] = {}
@@ -222,15 +222,7 @@ def _children(s: Session, ids: set[int], docs: dict[int, _Doc]) -> set[int]:
 
 def _resolve_parents(s: Session, todo: list[_Doc], docs: dict[int, _Doc]) -> int:
     urls = sorted({d.parent_url for d in todo if d.parent_id is None and d.parent_url})
-    by_url: dict[str, int] = {}
-    for batch in chunks(urls, CHUNK // 2):  # the list is bound twice (url, final_url)
-        for doc_id, url, final_url in s.execute(
-                select(Document.id, Document.url, Document.final_url)
-                .where(or_(Document.url.in_(batch), Document.final_url.in_(batch)),
-                       or_(Document.error_kind.is_(None), Document.error_kind != FETCH)).order_by(Document.id)):
-            by_url[url] = doc_id  # ascending ids: the latest version of a page wins
-            if final_url:
-                by_url.setdefault(final_url, doc_id)
+    by_url = newest_pages(s, urls)
     found = []
     for doc in todo:
         if doc.parent_id is None and doc.parent_url in by_url and by_url[doc.parent_url] != doc.id:

@@ -31,13 +31,13 @@ from sqlalchemy.orm import Session
 
 from harvester.archive import Archive, ArchiveCorrupt
 from harvester.db.models import (Cell, CheckRow, CrawlRun, Document, ExtractionErrorRow, Portal)
+from harvester.db.queries import FETCH_ERROR, newest_pages
 from harvester.db.session import make_engine, session_factory, upgrade
 from harvester.extract.record import ExtractionError, ReportRecord
 from harvester.extract.version import EXTRACTOR_VERSION
 
 log = logging.getLogger(__name__)
 
-FETCH_ERROR = "fetch"
 #: Errors reading a document's bytes back from the archive (recorded; earlier cells are kept).
 ARCHIVE_ERRORS = ("archive_corrupt", "archive_missing")
 EXTRACT_MODES = ("pending", "older", "all")
@@ -309,21 +309,22 @@ class Store:
             for doc_id, url, sha, kind in rows:
                 if sha is not None or kind == FETCH_ERROR:
                     known.setdefault((url, sha), doc_id)
-        parents = self._parent_ids(s, {item.parent_url for item, _, _ in archived if item.parent_url})
+        parents = newest_pages(s, (item.parent_url for item, _, _ in archived if item.parent_url))
         now = _now()
         rows_to_insert: list[dict[str, Any]] = []
-        # per archived item: an id already known, or the index of the row that will get one
-        slots: list[tuple[int | None, int | None, bool]] = []
+        # per archived item: (a known document id, False) or (the index of the row that gets one, True),
+        # and whether the item created its document
+        slots: list[tuple[int, bool, bool]] = []
         pending: dict[tuple[str, str | None], int] = {}  # new in this batch -> row index
         batch_parent: dict[int, int] = {}  # row index -> row index of its parent, stored earlier in this batch
         new_urls: dict[str, int] = {}  # URL / final URL of a row of this batch -> its (latest) row index
         for item, sha, raw_path in archived:
             key = (item.url, sha)
             if key in known:
-                slots.append((known[key], None, False))
+                slots.append((known[key], False, False))
                 continue
             if key in pending:
-                slots.append((None, pending[key], False))
+                slots.append((pending[key], True, False))
                 continue
             failed = sha is None or item.failed and item.body is not None  # a streamed file has no body
             index = len(rows_to_insert)
@@ -338,7 +339,7 @@ class Store:
                 batch_parent[index] = new_urls[item.parent_url]
             rows_to_insert.append(row)
             pending[key] = index
-            slots.append((None, index, True))
+            slots.append((index, True, True))
             for u in (item.url, item.final_url):
                 if u:
                     new_urls[u] = index
@@ -353,23 +354,7 @@ class Store:
                       for i, row in enumerate(rows_to_insert) if row["error_kind"] == FETCH_ERROR]
             if errors:
                 s.execute(insert(ExtractionErrorRow), errors)
-        return [AddResult(ids[index] if doc_id is None and index is not None else doc_id or 0, created)
-                for doc_id, index, created in slots]
-
-    @staticmethod
-    def _parent_ids(s: Session, parent_urls: set[str]) -> dict[str, int]:
-        """The newest stored document at each parent URL (as requested or as finally served)."""
-        found: dict[str, int] = {}
-        wanted = sorted(parent_urls)
-        for i in range(0, len(wanted), IN_CHUNK):
-            chunk = wanted[i:i + IN_CHUNK]
-            q = select(Document.id, Document.url, Document.final_url).where(
-                or_(Document.url.in_(chunk), Document.final_url.in_(chunk)))
-            for doc_id, url, final_url in s.execute(q):
-                for u in (url, final_url):
-                    if u in parent_urls and doc_id > found.get(u, 0):
-                        found[u] = doc_id
-        return found
+        return [AddResult(ids[n] if is_row else n, created) for n, is_row, created in slots]
 
     def _ensure_portals(self, portal_ids: set[str]) -> None:
         for portal_id in portal_ids - self._known_portals:

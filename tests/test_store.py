@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from harvester.db.models import Cell, CheckRow, CrawlRun, Document, ExtractionErrorRow, Portal
 from harvester.extract import extract
+from harvester.link import link
 from harvester.store import Store
 
 from conftest import SEED_000, SEEDS
@@ -191,3 +192,30 @@ def test_every_seed_is_stored_without_error(store: Store) -> None:
         store.add_document(path.resolve().as_uri(), path.read_bytes())
     assert count(store, Document) == 5
     assert count(store, Document, Document.error_kind.is_not(None)) == 0
+
+
+def test_a_failed_refetch_of_the_page_does_not_become_the_attachments_parent(store: Store) -> None:
+    """The parent is the newest *fetched* version of the page the link was read from, in the
+    crawl's store and in `link` alike (`harvester.db.queries.newest_pages`): a later attempt at
+    the page that failed (503) holds no links."""
+    from harvester.store import Fetched
+
+    base = "http://example.gov.cn"
+    page = store.add_document(f"{base}/list.html", b"list page")
+    [failed] = store.add_documents([Fetched(f"{base}/list.html", None, http_status=503)])
+    [late] = store.add_documents([Fetched(f"{base}/late.html", b"page stored later", final_url=f"{base}/moved.html")])
+    [att] = store.add_documents([Fetched(f"{base}/a.pdf", b"attachment", parent_url=f"{base}/list.html")])
+    orphans = [store.add_document(f"{base}/{name}.pdf", b"attachment of " + name.encode(), parent_url=f"{base}/{parent}")
+               for name, parent in (("b", "list.html"), ("c", "moved.html"))]
+    with store.session() as s:
+        assert failed.document_id > page.document_id
+        assert s.get(Document, att.document_id).parent_document_id == page.document_id
+        # as if the attachments were stored before their pages: `link` resolves them
+        s.execute(update(Document).where(Document.id.in_([o.document_id for o in orphans]))
+                  .values(parent_document_id=None))
+        s.commit()
+    stats = link(store)
+    with store.session() as s:
+        assert [s.get(Document, o.document_id).parent_document_id for o in orphans] == [
+            page.document_id, late.document_id]
+    assert stats.parents_resolved == 2
