@@ -60,6 +60,10 @@ if TYPE_CHECKING:
 PDF = "application/pdf"
 #: the advisory lock id that serializes link runs on PostgreSQL ("link" in ASCII)
 LINK_LOCK = 0x6C696E6B
+#: pending documents linked together, then touched reports refreshed together: what one run
+#: holds in memory, however many documents are pending
+SEGMENT = 20_000
+REPORT_SEGMENT = 5_000
 
 
 def normalize_agency(name: str | None) -> str | None:
@@ -147,18 +151,44 @@ def _pending(s: Session, full: bool) -> list[int]:
 
 
 def _link(s: Session, full: bool) -> LinkStats:
+    """Pending documents a segment at a time (identity, report membership), then the reports
+    they touched a segment at a time (versions, ranks, checks), then the agencies' series:
+    memory follows the segment, not the corpus (`link --all`, or a night after `reextract`,
+    has every document pending)."""
     started = _now()
     _serialize(s)
     stats = LinkStats()
+    done: set[int] = set()  # documents linked in this run (a child of a page may sit in a later segment)
+    touched: set[int] = set()
+    for segment in chunks(_pending(s, full), SEGMENT):
+        touched |= _link_documents(s, [d for d in segment if d not in done], done, stats)
+    stats.reports_touched = len(touched)
+    agencies: set[int] = set()
+    for batch in chunks(sorted(touched), REPORT_SEGMENT):
+        agencies |= _refresh_reports(s, set(batch), stats)
+    from harvester.agency.series import refresh_series
+
+    stats.series_checks, stats.series_failed = refresh_series(s, agencies)
+    for batch in chunks(sorted(done)):  # a document extracted again while this run went on stays pending
+        s.execute(update(Document).where(Document.id.in_(batch), or_(Document.extracted_at.is_(None),
+                                                                     Document.extracted_at <= started))
+                  .values(linked_at=started))
+    stats.reports = s.scalar(select(func.count()).select_from(Report)) or 0
+    return stats
+
+
+def _link_documents(s: Session, pending: list[int], done: set[int], stats: LinkStats) -> set[int]:
+    """Agency, year and report of `pending` and of their attachments not in `done` (added to it);
+    returns the reports whose documents changed."""
     docs: dict[int, _Doc] = {}
-    pending = _pending(s, full)
     _load(s, pending, docs)
-    todo = set(pending) | _children(s, set(pending), docs)
+    todo = (set(pending) | _children(s, set(pending), docs)) - done
+    done |= todo
     _load(s, todo, docs)
-    stats.parents_resolved = _resolve_parents(s, [docs[d] for d in sorted(todo)], docs)
+    stats.parents_resolved += _resolve_parents(s, [docs[d] for d in sorted(todo)], docs)
 
     content = sorted(d for d in todo if docs[d].error_kind != FETCH_ERROR)
-    stats.documents = len(content)
+    stats.documents += len(content)
     portals = _portal_context(s, {p for d in content if (p := docs[d].portal_id) is not None})
     identities: dict[int, tuple[Identity, int]] = {}
     for doc_id in content:
@@ -168,15 +198,16 @@ def _link(s: Session, full: bool) -> LinkStats:
             continue
         code, portal_agency = portals.get(doc.portal_id, (None, None)) if doc.portal_id else (None, None)
         identities[doc_id] = (resolve(agency, code, portal_agency), year)
-    stats.linked = len(identities)
-    stats.unlinked = stats.documents - stats.linked
+    stats.linked += len(identities)
+    stats.unlinked += len(content) - len(identities)
     agency_ids = ensure_agencies(s, (i for i, _ in identities.values()))
     ambiguous = {d: (i, agency_ids[i.key], docs[d].portal_id) for d, (i, _) in identities.items() if i.ambiguous}
     record_ambiguities(s, ambiguous, sorted(todo))
-    stats.ambiguous = len(ambiguous)
+    stats.ambiguous += len(ambiguous)
 
     wanted = {d: (agency_ids[i.key], y) for d, (i, y) in identities.items()}
-    report_ids, stats.reports_created = _ensure_reports(s, set(wanted.values()))
+    report_ids, created = _ensure_reports(s, set(wanted.values()))
+    stats.reports_created += created
     desired = {d: report_ids[key] for d, key in wanted.items()}
     existing: dict[int, int] = {}
     for batch in chunks(sorted(todo)):
@@ -187,17 +218,7 @@ def _link(s: Session, full: bool) -> LinkStats:
         s.execute(delete(ReportDocument).where(ReportDocument.document_id.in_(batch)))
     insert_ignore(s, ReportDocument,
                   [dict(document_id=d, report_id=r) for d, r in sorted(desired.items()) if existing.get(d) != r])
-    touched = set(existing.values()) | set(desired.values())
-    agencies = _refresh_reports(s, touched, stats)
-    from harvester.agency.series import refresh_series
-
-    stats.series_checks, stats.series_failed = refresh_series(s, agencies)
-    for batch in chunks(sorted(todo)):  # a document extracted again while this run went on stays pending
-        s.execute(update(Document).where(Document.id.in_(batch), or_(Document.extracted_at.is_(None),
-                                                                     Document.extracted_at <= started))
-                  .values(linked_at=started))
-    stats.reports = s.scalar(select(func.count()).select_from(Report)) or 0
-    return stats
+    return set(existing.values()) | set(desired.values())
 
 
 def _children(s: Session, ids: set[int], docs: dict[int, _Doc]) -> set[int]:
@@ -323,7 +344,6 @@ def order_report(members: list[_Doc], cells: dict[int, int], passed: dict[int, i
 def _refresh_reports(s: Session, report_ids: set[int], stats: LinkStats) -> set[int]:
     """Versions, ranks, canonical document, template and conflicts of the touched reports;
     reports left without documents are removed. Returns the agencies concerned."""
-    stats.reports_touched = len(report_ids)
     members: dict[int, list[int]] = defaultdict(list)
     current: dict[int, tuple[int | None, int | None]] = {}
     agencies: dict[int, int] = {}
@@ -363,10 +383,12 @@ def _refresh_reports(s: Session, report_ids: set[int], stats: LinkStats) -> set[
         s.execute(delete(ReportConflict).where(ReportConflict.report_id.in_(batch)))
         s.execute(delete(CheckRow).where(CheckRow.report_id.in_(batch)))
         s.execute(delete(Report).where(Report.id.in_(batch)))
-    stats.reports_removed = len(empty)
-    stats.multi_document_reports = sum(len(m) > 1 for m in members.values())
-    stats.conflicts = _record_conflicts(s, members, versions)
-    stats.report_checks, stats.report_checks_failed = _report_checks(s, sorted(members))
+    stats.reports_removed += len(empty)
+    stats.multi_document_reports += sum(len(m) > 1 for m in members.values())
+    stats.conflicts += _record_conflicts(s, members, versions)
+    written, failed = _report_checks(s, sorted(members))
+    stats.report_checks += written
+    stats.report_checks_failed += failed
     return set(agencies.values())
 
 

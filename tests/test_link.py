@@ -459,3 +459,56 @@ def test_upgrade_to_0008_leaves_documents_extracted_after_their_link_pending(db_
     with Store(db_url, data_dir) as store, store.session() as s:
         pending = dict(s.execute(select(Document.id, Document.linked_at.is_(None))).all())
     assert pending == {1: True, 2: False, 3: False}
+
+
+def test_a_link_in_small_segments_writes_what_one_pass_writes(store: Store, monkeypatch) -> None:
+    """`link` holds one segment of pending documents, then one segment of touched reports, in
+    memory. Segments of 3 documents and 2 reports cut reports, pages and their attachments
+    apart; the result (reports, members, versions, conflicts, report and series checks,
+    ambiguities, stats) is what one pass over everything writes."""
+    import harvester.link as L
+    from harvester.db.models import AgencyAmbiguity
+
+    body = SEED_000.read_bytes()
+    # stored before its page, which lands in the last segment
+    store.add_document("http://www.example.gov.cn/early.pdf", CORRUPT_PDF, parent_url="http://www.example.gov.cn/last.html")
+    for i, path in enumerate(sorted(SEEDS.glob("*.txt"))):
+        store.add_document(f"http://www.example.gov.cn/{i}/a.html", path.read_bytes())
+        store.add_document(f"http://www.example.gov.cn/{i}/att.pdf", CORRUPT_PDF,
+                           parent_url=f"http://www.example.gov.cn/{i}/a.html")
+    store.add_document("http://www.linzi.gov.cn/b.txt",
+                       body.replace(NEW_RECEIVED, NEW_RECEIVED.replace(b"\t26\n", b"\t25\n")))
+    store.add_document("http://www.linzi.gov.cn/b.txt",  # fetched again with other bytes: a revision
+                       body.replace(NEW_RECEIVED, NEW_RECEIVED.replace(b"\t26\n", b"\t24\n")))
+    store.add_document("http://www.linzi.gov.cn/2022.txt", body.replace("2023年".encode(), "2022年".encode()))
+    store.add_document("http://www.example.gov.cn/bare.txt", body.replace("临淄区".encode(), "朝阳区".encode()))
+    store.add_document("http://www.example.gov.cn/late.pdf", CORRUPT_PDF, parent_url="http://www.example.gov.cn/0/a.html")
+    store.add_document("http://www.example.gov.cn/last.html", body.replace("2023年".encode(), "2020年".encode()))
+
+    def state() -> dict:
+        with store.session() as s:
+            return {**snapshot(store),
+                    "versions": s.execute(select(ReportDocument.document_id, ReportDocument.version,
+                                                 ReportDocument.rank).order_by(ReportDocument.document_id)).all(),
+                    "checks": s.execute(select(CheckRow.report_id, CheckRow.scope, CheckRow.rule, CheckRow.where,
+                                               CheckRow.ok).where(CheckRow.report_id.is_not(None))
+                                        .order_by(CheckRow.report_id, CheckRow.rule, CheckRow.where)).all(),
+                    "ambiguities": s.execute(select(AgencyAmbiguity.document_id, AgencyAmbiguity.agency_id)
+                                             .order_by(AgencyAmbiguity.document_id)).all(),
+                    "parents": s.execute(select(Document.id, Document.parent_document_id).order_by(Document.id)).all()}
+
+    monkeypatch.setattr(L, "SEGMENT", 3)
+    monkeypatch.setattr(L, "REPORT_SEGMENT", 2)
+    small = link(store).as_dict()
+    segmented = state()
+    monkeypatch.undo()
+    whole = link(store, full=True).as_dict()
+    assert state() == segmented
+    assert segmented["checks"] and segmented["ambiguities"] and segmented["conflicts"]
+    assert any(v > 1 for _, v, _ in segmented["versions"])
+    # what only a first link does: create the reports, resolve the parent stored after its attachment
+    first_only = ("reports_created", "parents_resolved")
+    assert [small[k] for k in first_only] == [8, 1] and [whole[k] for k in first_only] == [0, 0]
+    assert {k: v for k, v in small.items() if k not in first_only} == {
+        k: v for k, v in whole.items() if k not in first_only}
+    assert small["documents"] == len(segmented["parents"])
