@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from datetime import datetime, UTC
 from pathlib import Path
@@ -547,6 +548,19 @@ def _archive_error(kind: str, message: str, url: str) -> ReportRecord:
     return record
 
 
+def _die_with_parent(parent: int) -> None:
+    """Pool worker initializer: a worker does not outlive a killed crawl. Orphaned workers keep
+    each other's end of the result pipe open and wait on its lock forever (seen after a SIGKILL
+    of `harvester crawl`), so Linux is asked to kill them with their parent."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the request
+        os._exit(1)
+
+
 def _map_extract(data_dir: str, jobs: list[Any], workers: int) -> Iterator[tuple[int, ReportRecord]]:
     """Extraction results in job order; with several workers, a process pool keeps at most
     two chunks per worker in flight (memory stays flat however many documents are pending)."""
@@ -563,7 +577,8 @@ def _map_extract(data_dir: str, jobs: list[Any], workers: int) -> Iterator[tuple
     # fork: a spawned or forkserver child would re-import the caller's __main__ (a user's crawl
     # script without a main guard would crawl again); the children only run `_extract_chunk`.
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
+                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
         queue: deque[Any] = deque()
         it = iter(chunks)
         for part in it:
