@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from harvester.agency.store import CHUNK, chunks
 from harvester.db.models import Document
 
 #: `documents.error_kind` of a URL that could not be fetched (the row records the attempt)
 FETCH_ERROR = "fetch"
-_URLS_PER_QUERY = 250  # each URL is bound twice (url, final_url): 500 parameters, as every id list
 
 
 def newest_pages(s: Session, urls: Iterable[str]) -> dict[str, int]:
@@ -20,8 +20,7 @@ def newest_pages(s: Session, urls: Iterable[str]) -> dict[str, int]:
     the version the link was read from. URLs with no such document are absent."""
     wanted = sorted(set(urls))
     found: dict[str, int] = {}
-    for i in range(0, len(wanted), _URLS_PER_QUERY):
-        chunk = wanted[i:i + _URLS_PER_QUERY]
+    for chunk in chunks(wanted, CHUNK // 2):  # each URL is bound twice (url, final_url)
         rows = s.execute(select(Document.id, Document.url, Document.final_url).where(
             or_(Document.url.in_(chunk), Document.final_url.in_(chunk)),
             or_(Document.error_kind.is_(None), Document.error_kind != FETCH_ERROR)))
