@@ -23,6 +23,48 @@ SEEDS = FIXTURES / "seeds"
 SEED_000 = SEEDS / "000_7ffb10b0611b3e96.txt"
 
 
+def stored_summary(conn) -> dict[int, tuple]:
+    """Each report's summary as `harvester.link.summarize` stored it:
+    report -> (documents, checks, failed_checks, failed_documents, value_documents, sources)."""
+    from sqlalchemy import text
+
+    sources: dict[int, set[int]] = {}
+    for r, d in conn.execute(text("SELECT report_id, document_id FROM report_documents WHERE source")):
+        sources.setdefault(r, set()).add(d)
+    return {r: (n, c, f, e, v, sources.get(r, set())) for r, n, c, f, e, v in conn.execute(text(
+        "SELECT id, documents, checks, failed_checks, failed_documents, value_documents FROM reports ORDER BY id"))}
+
+
+def grouped_summary(conn) -> dict[int, tuple]:
+    """The same, grouped over the whole database from the merged cells (the ``report_values``
+    view, the SQL merge) the way the ``report_summary`` view did before link stored it: the
+    oracle the stored summary must equal."""
+    from sqlalchemy import text
+
+    values: dict[int, set[int]] = {}
+    for r, d in conn.execute(text("SELECT report_id, document_id FROM report_values")):
+        values.setdefault(r, set()).add(d)
+    canonical = dict(conn.execute(text("SELECT id, canonical_document_id FROM reports")).all())
+    members: dict[int, list[tuple[int, str | None]]] = {r: [] for r in canonical}
+    for r, d, error in conn.execute(text("SELECT rd.report_id, rd.document_id, d.error_kind FROM report_documents rd "
+                                         "JOIN documents d ON d.id = rd.document_id")):
+        members[r].append((d, error))
+    doc_checks: dict[int, list[bool]] = {}
+    own: dict[int, list[bool]] = {}
+    for scope, d, r, ok in conn.execute(text("SELECT scope, document_id, report_id, ok FROM checks")):
+        if scope == "document":
+            doc_checks.setdefault(d, []).append(bool(ok))
+        elif scope == "report" and r is not None:
+            own.setdefault(r, []).append(bool(ok))
+    out = {}
+    for r, docs in members.items():
+        src = values.get(r) or ({canonical[r]} if canonical[r] is not None else set())
+        oks = [ok for d in src for ok in doc_checks.get(d, [])] + own.get(r, [])
+        out[r] = (len(docs), len(oks), oks.count(False), sum(e is not None for _, e in docs),
+                  ";".join(str(d) for d in sorted(values.get(r, ()))) or None, src)
+    return out
+
+
 #: Test modules that run whole crawls, OCR, LibreOffice, servers or subprocesses: `make test-fast`
 #: (`pytest -m "not slow"`) leaves them out; `make test` runs everything. A single slow test in an
 #: otherwise fast module carries `@pytest.mark.slow` itself.

@@ -16,6 +16,7 @@ from harvester.export import (DICTIONARY_PATH, Filters, defined_rules, dictionar
                               rule_family)
 from harvester.store import Store
 
+from conftest import grouped_summary, stored_summary
 from test_export import ingest_seeds, read, split_report
 from datetime import UTC
 
@@ -236,6 +237,12 @@ def test_sql_views_hold_exactly_the_csv_numbers(store: Store, tmp_path: Path) ->
     assert sorted(coverage) == sorted(
         (r["agency_id"], r["agency"], r["year"], r["status"], r["report_id"], r["failed_checks"])
         for r in read(out / "coverage.csv"))
+    with store.engine.connect() as conn:
+        assert stored_summary(conn) == grouped_summary(conn)
+        counted = {str(i) for (i,) in conn.execute(text("SELECT check_id FROM report_checks"))}
+    checks = read(out / "checks.csv")
+    assert {c["check_id"] for c in checks if c["counts_for_report"] == "true"} == counted
+    assert "document" in {c["scope"] for c in checks if c["counts_for_report"] == "false"}  # the mirror's
 
 
 def test_report_cells_view_merges_like_link(store: Store) -> None:
@@ -318,6 +325,8 @@ def bulk_reports(store: Store, n: int) -> None:
     """n one-document reports with a few cells each, written directly (fast)."""
     from datetime import datetime
 
+    from harvester.link import summarize
+
     now = datetime.now(UTC)
     with store.engine.begin() as conn:
         conn.execute(text("INSERT INTO agencies (id, name, normalized_name, level) VALUES (:i, :n, :n, 'district')"),
@@ -340,6 +349,7 @@ def bulk_reports(store: Store, n: int) -> None:
         if conn.dialect.name == "postgresql":
             for table in ("agencies", "documents", "reports"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {n})"))
+        summarize(conn, list(range(1, n + 1)))  # what link stores for the reports it writes
 
 
 def test_export_and_reports_never_send_one_parameter_per_id(store: Store, tmp_path: Path) -> None:

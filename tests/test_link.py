@@ -9,7 +9,7 @@ from harvester.db.models import Agency, AgencyAlias, CheckRow, Document, Report,
 from harvester.link import canonical_rank, link, normalize_agency
 from harvester.store import Store
 
-from conftest import SEED_000, SEEDS
+from conftest import SEED_000, SEEDS, grouped_summary, stored_summary
 from datetime import UTC
 
 CORRUPT_PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\nnot a pdf\x00\xff"
@@ -254,6 +254,12 @@ def test_republished_report_with_changed_numbers_exports_the_newest_and_keeps_th
                                      ReportConflict.canonical_value, ReportConflict.other_value,
                                      ReportConflict.kind)).all()
     assert [tuple(c) for c in conflicts] == [(old, "new_received", "natural_person", "25", "26", "revision")]
+    with store.engine.connect() as conn:  # the older publication gives no value, its checks do not count
+        summary = stored_summary(conn)
+        assert summary == grouped_summary(conn)
+    documents, checks, failed, failed_documents, values, sources = summary[report_id]
+    assert (documents, failed_documents, values, sources) == (2, 0, str(new), {new})
+    assert 0 < failed < checks  # the corrected 25 breaks its sums: the new publication's checks count
 
 
 def test_same_url_fetched_again_with_other_bytes_is_the_newer_version(store):
@@ -461,6 +467,40 @@ def test_upgrade_to_0008_leaves_documents_extracted_after_their_link_pending(db_
     assert pending == {1: True, 2: False, 3: False}
 
 
+def test_upgrade_to_0009_summarizes_the_reports_already_linked(db_url, data_dir):
+    """A database linked before link stored summaries gets them from the migration, with link's
+    own function: what a fresh link writes, and the grouping the old view did."""
+    from alembic import command
+    from sqlalchemy import inspect as sa_inspect
+
+    from harvester.db import session as db_session
+    from harvester.db.views import drop_views
+
+    with Store(db_url, data_dir) as store:
+        for i, path in enumerate(sorted(SEEDS.glob("*.txt"))):
+            store.add_document(f"http://www.example.gov.cn/{i}/a.html", path.read_bytes())
+            store.add_document(f"http://www.example.gov.cn/{i}/att.pdf", CORRUPT_PDF,
+                               parent_url=f"http://www.example.gov.cn/{i}/a.html")
+        link(store)
+        with store.engine.connect() as conn:
+            linked = stored_summary(conn)
+    # downgraded the way upgrade() migrates (SQLite: foreign keys off while batch tables are rebuilt)
+    engine = (db_session._transactional_sqlite_engine(db_url) if db_url.startswith("sqlite")
+              else db_session.make_engine(db_url))
+    with engine.begin() as conn:
+        drop_views(conn)
+        cfg = db_session.alembic_config(db_url)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+        assert "value_documents" not in {c["name"] for c in sa_inspect(conn).get_columns("reports")}
+    engine.dispose()
+    db_session._upgraded.clear()
+    with Store(db_url, data_dir) as store, store.engine.connect() as conn:
+        assert db_session.current_revision(db_url) == "0009"
+        assert stored_summary(conn) == linked == grouped_summary(conn)
+    assert len(linked) == 5 and all(e == 1 and c > 0 for _, c, _, e, _, _ in linked.values())
+
+
 def test_a_link_in_small_segments_writes_what_one_pass_writes(store: Store, monkeypatch) -> None:
     """`link` holds one segment of pending documents, then one segment of touched reports, in
     memory. Segments of 3 documents and 2 reports cut reports, pages and their attachments
@@ -512,3 +552,8 @@ def test_a_link_in_small_segments_writes_what_one_pass_writes(store: Store, monk
     assert {k: v for k, v in small.items() if k not in first_only} == {
         k: v for k, v in whole.items() if k not in first_only}
     assert small["documents"] == len(segmented["parents"])
+    with store.engine.connect() as conn:
+        summary = stored_summary(conn)
+        assert summary == grouped_summary(conn)
+    assert any(e > 0 for _, _, _, e, _, _ in summary.values())  # the corrupt attachments
+    assert any(f > 0 for _, _, f, _, _, _ in summary.values()) and any(n > 1 for n, *_ in summary.values())

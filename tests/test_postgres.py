@@ -25,7 +25,7 @@ def test_migrations_create_exactly_the_model_schema(db_url: str) -> None:
             "extraction_errors", "report_conflicts", "agency_aliases", "agency_ambiguities", "fetch_blocks", "portal_runs",
             "document_changes",
             "alembic_version"} == tables
-    assert current_revision(db_url) == head_revision() == "0008"
+    assert current_revision(db_url) == head_revision() == "0009"
 
 
 def test_postgres_server_stores_chinese_text_and_numbers(pg_url: str, data_dir) -> None:

@@ -170,13 +170,22 @@ class Report(Base):
     year: Mapped[int] = mapped_column(Integer)
     template: Mapped[Optional[str]] = mapped_column(String(10))
     canonical_document_id: Mapped[Optional[int]] = mapped_column(ForeignKey("documents.id"))
+    # what `harvester.link` summarized when it last touched the report (`harvester.link.summarize`):
+    # read by ``report_summary`` / ``reports.csv`` / coverage one row per report, never regrouped
+    documents: Mapped[Optional[int]] = mapped_column(Integer)  # report_documents rows
+    checks: Mapped[Optional[int]] = mapped_column(Integer)  # checks that speak about it (``report_checks``)
+    failed_checks: Mapped[Optional[int]] = mapped_column(Integer)
+    failed_documents: Mapped[Optional[int]] = mapped_column(Integer)  # its documents with an error
+    value_documents: Mapped[Optional[str]] = mapped_column(Text)  # ids of the documents giving values, ';'
 
 
 class ReportDocument(Base):
     """Which report a document belongs to (a document belongs to at most one). ``version``: 1 for
     the newest publication of the report, 2 for the one before … (`harvester.link` says how
     publications are ordered); ``rank``: 0 for the canonical document, then the order in which the
-    report's merged numbers take values (only version 1 documents give values)."""
+    report's merged numbers take values (only version 1 documents give values). ``source``: the
+    document's checks speak about the report (it gives values, or it is the canonical document of
+    a report without values) — the ``report_sources`` view."""
 
     __tablename__ = "report_documents"
     __table_args__ = (Index("ix_report_documents_report_id", "report_id"),)
@@ -185,6 +194,7 @@ class ReportDocument(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     version: Mapped[Optional[int]] = mapped_column(Integer)
     rank: Mapped[Optional[int]] = mapped_column(Integer)
+    source: Mapped[Optional[bool]] = mapped_column(Boolean)
 
 
 class Cell(Base):

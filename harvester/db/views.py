@@ -11,10 +11,13 @@ datasette user read the same views, so they all see the same numbers:
   document's cell (`harvester.link.merged_cells` in SQL; a test keeps the two equal).
 * ``report_values``: the documents a report's numbers come from (``value_documents``).
 * ``report_sources``: those, or the canonical document when no document has a value: whose
-  document checks speak about the report.
+  document checks speak about the report (``report_documents.source``, written by link).
 * ``report_checks``: the checks that speak about a report: document checks of its sources and
   report checks (``scope = 'report'``).
-* ``report_summary``: one row per report as in ``reports.csv``.
+* ``report_summary``: one row per report as in ``reports.csv``: the summary `harvester.link`
+  stored on ``reports`` when it last touched the report (`harvester.link.summarize`; a test keeps
+  it equal to grouping ``report_checks`` and ``report_values``). Nothing is regrouped when it is
+  read, so its first row comes at once on a million reports.
 * ``coverage``: agency × year from each agency's first report year to the newest year in the
   database, with its status (`harvester.coverage` adds the registry's expectations). Only
   agencies with reports are expected (parent governments without reports are not); a year
@@ -55,13 +58,9 @@ FROM (SELECT dr.report_id, c."table", c.row_key, c.column_key, c.value, c.value_
 WHERE pick = 1""",
     "report_values": """
 SELECT DISTINCT report_id, document_id FROM report_cells WHERE value_text IS NOT NULL""",
+    # what link stored (`harvester.link.summarize`): whose document checks speak about the report
     "report_sources": """
-SELECT report_id, document_id FROM report_values
-UNION ALL
-SELECT r.id, r.canonical_document_id FROM reports r
-WHERE r.canonical_document_id IS NOT NULL AND NOT EXISTS (
-    SELECT 1 FROM report_documents rd JOIN cells c ON c.document_id = rd.document_id
-    WHERE rd.report_id = r.id AND COALESCE(rd.version, 1) = 1 AND c.value_text IS NOT NULL)""",
+SELECT report_id, document_id FROM report_documents WHERE source""",
     "report_checks": """
 SELECT rs.report_id, ch.id AS check_id, ch.scope, ch.document_id, ch.rule, ch."where", ch.expected, ch.found,
        ch.ok
@@ -69,24 +68,18 @@ FROM report_sources rs JOIN checks ch ON ch.document_id = rs.document_id AND ch.
 UNION ALL
 SELECT ch.report_id, ch.id, ch.scope, ch.document_id, ch.rule, ch."where", ch.expected, ch.found, ch.ok
 FROM checks ch WHERE ch.scope = 'report' AND ch.report_id IS NOT NULL""",
+    # one row per report, as `harvester.link.summarize` stored it: nothing regrouped per read
     "report_summary": """
 SELECT r.id AS report_id, r.agency_id, a.name AS agency, a.normalized_name, a.division_code, a.level,
        r.year, r.template, d.url AS source_url,
-       (SELECT COUNT(*) FROM report_documents rd WHERE rd.report_id = r.id) AS documents,
-       COALESCE(ck.n, 0) AS checks,
-       COALESCE(ck.failed, 0) AS failed_checks,
-       vd.value_documents,
-       COALESCE(fd.n, 0) AS failed_documents
+       COALESCE(r.documents, 0) AS documents,
+       COALESCE(r.checks, 0) AS checks,
+       COALESCE(r.failed_checks, 0) AS failed_checks,
+       r.value_documents,
+       COALESCE(r.failed_documents, 0) AS failed_documents
 FROM reports r
 JOIN agencies a ON a.id = r.agency_id
-LEFT JOIN documents d ON d.id = r.canonical_document_id
-LEFT JOIN (SELECT report_id, COUNT(*) AS n, SUM(CASE WHEN ok THEN 0 ELSE 1 END) AS failed
-           FROM report_checks GROUP BY report_id) ck ON ck.report_id = r.id
-LEFT JOIN (SELECT report_id, {agg} AS value_documents
-           FROM (SELECT report_id, document_id FROM report_values ORDER BY report_id, document_id) o
-           GROUP BY report_id) vd ON vd.report_id = r.id
-LEFT JOIN (SELECT rd.report_id, COUNT(*) AS n FROM report_documents rd JOIN documents dd ON dd.id = rd.document_id
-           WHERE dd.error_kind IS NOT NULL GROUP BY rd.report_id) fd ON fd.report_id = r.id""",
+LEFT JOIN documents d ON d.id = r.canonical_document_id""",
     "coverage": """
 WITH RECURSIVE bounds AS (SELECT MAX(year) AS last FROM reports),
 first_seen AS (SELECT agency_id, MIN(year) AS first FROM reports GROUP BY agency_id),
@@ -118,11 +111,6 @@ LEFT JOIN report_summary rs ON rs.agency_id = ay.agency_id AND rs.year = ay.year
 COVERAGE_STATUSES = ("found", "failed_checks", "failed", "blocked", "gone", "missing")
 
 
-def _sql(name: str, dialect: str) -> str:
-    agg = "string_agg(CAST(document_id AS TEXT), ';')" if dialect == "postgresql" else "group_concat(document_id, ';')"
-    return VIEWS[name].replace("{agg}", agg)
-
-
 def drop_views(conn: Connection) -> None:
     """Drop every view of the database (ours and any a user added on top of ours)."""
     dialect = conn.dialect.name
@@ -144,4 +132,4 @@ def create_views(conn: Connection) -> None:
     dialect = conn.dialect.name
     for name in VIEWS:
         conn.execute(text(f'DROP VIEW IF EXISTS "{name}"' + (" CASCADE" if dialect != "sqlite" else "")))
-        conn.execute(text(f'CREATE VIEW "{name}" AS {_sql(name, dialect)}'))
+        conn.execute(text(f'CREATE VIEW "{name}" AS {VIEWS[name]}'))
