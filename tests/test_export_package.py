@@ -65,6 +65,45 @@ def test_export_is_a_frictionless_valid_data_package_with_keys(store: Store, tmp
     assert len(read(out / "conflicts.csv")) == 1
 
 
+def test_cells_written_by_a_second_process_are_byte_for_byte_the_in_process_export(store: Store, tmp_path: Path) -> None:
+    """On several cores cells.csv comes from a forked process with its own connection; the
+    package (every file, and so the descriptor's hashes) is the one a single process writes,
+    filtered or not, with a BOM or not."""
+    full_store(store)
+    for kwargs in ({}, {"bom": True, "filters": Filters(years=(2023,))}):
+        one = export(store, tmp_path / "one", parallel=False, **kwargs)
+        two = export(store, tmp_path / "two", parallel=True, **kwargs)
+        assert list(one.files) == list(two.files) and one.files == two.files and one.files["cells.csv"] > 100
+        for name in one.files:
+            assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+        packages = [json.loads((tmp_path / d / "datapackage.json").read_text(encoding="utf-8")) for d in ("one", "two")]
+        assert [{k: v for k, v in p.items() if k != "created"} for p in packages][0] == \
+            {k: v for k, v in packages[1].items() if k != "created"}
+        shutil.rmtree(tmp_path / "one"), shutil.rmtree(tmp_path / "two")
+
+
+def test_a_failure_in_the_cells_process_fails_the_export(store: Store, tmp_path: Path) -> None:
+    """The second process cannot write cells.csv (a directory stands in its way): the export
+    raises that error instead of describing a package without it."""
+    full_store(store)
+    (tmp_path / "out" / "cells.csv").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError, match="cells.csv"):
+        export(store, tmp_path / "out", parallel=True)
+    assert not (tmp_path / "out" / "datapackage.json").exists()
+
+
+def test_a_failure_of_the_export_stops_its_cells_process(store: Store, tmp_path: Path) -> None:
+    """This process cannot write reports.csv: the export raises that error at once, and the
+    process writing cells.csv is not left running."""
+    import multiprocessing
+
+    full_store(store)
+    (tmp_path / "out" / "reports.csv").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError, match="reports.csv"):
+        export(store, tmp_path / "out", parallel=True)
+    assert multiprocessing.active_children() == []
+
+
 def test_frictionless_catches_a_broken_foreign_key_and_a_changed_file(store: Store, tmp_path: Path) -> None:
     """The validation is real: a cell pointing at a report that is not exported fails it, and so does
     any change of a file's bytes (the descriptor carries each file's SHA-256)."""
