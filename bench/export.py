@@ -4,10 +4,13 @@
 
 Builds a database of N one-document reports, each with every template cell of seed 000 (200
 cells, its real keys and values) and its checks, written directly with executemany. Then exports
-it in a fresh process with the streaming export (`harvester.export.export`) and, as the baseline
-in the same run, with the export as it was before the views (`git show 5176f77:harvester/export.py`,
-which loads the whole database through `harvester.link.merged_cells`). Prints wall and CPU seconds
-(the machine is shared: CPU time is the steadier figure) and the child's peak RSS; asserts nothing.
+it in a fresh process with the streaming export (`harvester.export.export`: cells.csv from a
+second process on more than one core), with the same export in one process (``parallel=False``),
+and, as the oldest baseline in the same run, with the export as it was before the views
+(`git show 5176f77:harvester/export.py`, which loads the whole database through
+`harvester.link.merged_cells`). Prints wall and CPU seconds (the machine is shared: CPU time is the
+steadier figure; it counts the cells process too) and the peak RSS of the exporting process plus
+that of its cells process; asserts nothing.
 """
 from __future__ import annotations
 
@@ -28,12 +31,14 @@ sys.path.insert(0, sys.argv[4])
 from harvester.store import Store
 import importlib
 mod = importlib.import_module(sys.argv[3])
+kwargs = {} if sys.argv[5] == "default" else {"parallel": sys.argv[5] == "parallel"}
 with Store(sys.argv[1], sys.argv[2]) as store:
-    start, cpu = time.perf_counter(), time.process_time()
-    result = mod.export(store, sys.argv[2] + "/out-" + sys.argv[3])
-    took, cpu = time.perf_counter() - start, time.process_time() - cpu
-print(json.dumps({"seconds": took, "cpu": cpu, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "cells": result.files["cells.csv"]}))
+    start = time.perf_counter()
+    result = mod.export(store, sys.argv[2] + "/out-" + sys.argv[3] + sys.argv[5], **kwargs)
+    took = time.perf_counter() - start
+own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": took, "cpu": own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime,
+                  "rss_mb": (own.ru_maxrss + children.ru_maxrss) / 1024, "cells": result.files["cells.csv"]}))
 """
 
 
@@ -41,6 +46,7 @@ def build(db_url: str, data_dir: Path, n: int) -> None:
     from sqlalchemy import text
 
     from harvester.extract import extract
+    from harvester.link import summarize
     from harvester.store import Store
 
     seed = ROOT / "tests" / "fixtures" / "seeds" / "000_7ffb10b0611b3e96.txt"
@@ -72,10 +78,11 @@ def build(db_url: str, data_dir: Path, n: int) -> None:
         if conn.dialect.name == "postgresql":
             for table in ("agencies", "documents", "reports"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {n})"))
+        summarize(conn, list(range(1, n + 1)))  # what link stores on the reports it writes
 
 
-def run(db_url: str, data_dir: Path, module: str, path: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-c", CHILD, db_url, str(data_dir), module, str(path)],
+def run(db_url: str, data_dir: Path, module: str, path: Path, mode: str = "default") -> dict:
+    proc = subprocess.run([sys.executable, "-c", CHILD, db_url, str(data_dir), module, str(path), mode],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1]}
@@ -95,14 +102,16 @@ def main() -> None:
         old = subprocess.run(["git", "show", f"{BASELINE_COMMIT}:harvester/export.py"], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout
         (base / "export_before_views.py").write_text(old, encoding="utf-8")
-        print(f"{'reports':>8} {'cells':>10}  {'streaming export':>30}  {'before the views (' + BASELINE_COMMIT + ')':>30}")
+        print(f"{'reports':>8} {'cells':>10}  {'export (cells.csv apart)':>30}  {'export in one process':>30}  "
+              f"{'before the views (' + BASELINE_COMMIT + ')':>30}")
         for n in args.reports:
             data = Path(tmp) / f"d{n}"
             db_url = f"sqlite:///{data / 'h.sqlite'}" if args.db == "sqlite" else _pg(args.db, n)
             build(db_url, data, n)
-            new = run(db_url, data, "harvester.export", base)
+            new = run(db_url, data, "harvester.export", base, "parallel")
+            one = run(db_url, data, "harvester.export", base, "serial")
             old_ = {"error": "skipped"} if args.no_baseline else run(db_url, data, "export_before_views", base)
-            print(f"{n:>8} {new.get('cells', 0):>10}  {_fmt(new):>30}  {_fmt(old_):>30}", flush=True)
+            print(f"{n:>8} {new.get('cells', 0):>10}  {_fmt(new):>30}  {_fmt(one):>30}  {_fmt(old_):>30}", flush=True)
 
 
 def _fmt(r: dict) -> str:

@@ -184,7 +184,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     return secs, peak, proc.returncode
 
 
-def run(db_url: str, data_dir: Path, n: int, night: int) -> dict[str, tuple[float, float, int]]:
+def run(db_url: str, data_dir: Path, n: int, night: int, gzip: bool = False) -> dict[str, tuple[float, float, int]]:
     store = Store(db_url, data_dir)
     print(f"{store.engine.dialect.name}: generating {n} reports")
     t0 = time.perf_counter()
@@ -201,7 +201,8 @@ def run(db_url: str, data_dir: Path, n: int, night: int) -> dict[str, tuple[floa
     store.close()
     out[f"link (+{night} night)"] = timed([h, "link"], env)
     out["reports -f csv"] = timed([h, "reports", "-f", "csv"], env)
-    out["export"] = timed([h, "export", "--out", str(data_dir / "export")], env)
+    out["export" + (" --gzip" if gzip else "")] = timed(
+        [h, "export", "--out", str(data_dir / "export"), *(["--gzip"] if gzip else [])], env)
     return out
 
 
@@ -211,6 +212,7 @@ def main() -> None:
     ap.add_argument("--night", type=int, default=1000)
     ap.add_argument("--pg", help="PostgreSQL URL of an EMPTY database to fill (else PostgreSQL is skipped)")
     ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--gzip", action="store_true", help="export --gzip (a 1M export is ~3 GB instead of ~37 GB)")
     ap.add_argument("--dir", type=Path, help="work here (kept afterwards) instead of a temporary directory: "
                                              "a 1M run needs ~35 GB for SQLite and ~30 GB for its export")
     args = ap.parse_args()
@@ -220,9 +222,9 @@ def main() -> None:
     with (contextlib.nullcontext(str(args.dir)) if args.dir else tempfile.TemporaryDirectory(prefix="bench-scale-")) as tmp:
         if not args.no_sqlite:
             data = Path(tmp) / "sqlite"
-            results["SQLite"] = run(f"sqlite:///{data / 'h.sqlite'}", data, args.reports, args.night)
+            results["SQLite"] = run(f"sqlite:///{data / 'h.sqlite'}", data, args.reports, args.night, args.gzip)
         if args.pg:
-            results["PostgreSQL"] = run(args.pg, Path(tmp) / "pg", args.reports, args.night)
+            results["PostgreSQL"] = run(args.pg, Path(tmp) / "pg", args.reports, args.night, args.gzip)
     print(f"\n{args.reports} reports, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     dbs = list(results)
     print(f"{'step':<22}" + "".join(f"{db + ' s':>14}{db + ' MB':>15}" for db in dbs))
