@@ -361,14 +361,20 @@ def _stream(conn: Connection, sql: str, params: dict[str, Any] | None = None) ->
 
 def _export(conn: Connection, out: Output, filters: Filters, separate_url: str | None) -> ExportResult:
     out.dir.mkdir(parents=True, exist_ok=True)
+    selected, params = filters.reports_sql()
+    where = "1 = 1" if filters.empty else f"r.id IN ({selected})"
+    # column keys beyond the template's, of the exported reports only: a filtered export of a
+    # national database reads its own reports' cells, not all of them
     _EXTRA_COLUMNS.clear()
-    for table, column in conn.execute(text('SELECT DISTINCT "table", column_key FROM cells')):
+    for table, column in conn.execute(text(
+            'SELECT DISTINCT "table", column_key FROM cells' if filters.empty else
+            f'SELECT DISTINCT c."table", c.column_key FROM report_documents rd '
+            f'JOIN cells c ON c.document_id = rd.document_id WHERE rd.report_id IN (SELECT r.id FROM reports r '
+            f'WHERE {where})'), params):
         if table in TABLES and column not in TABLES[table][1]:
             _EXTRA_COLUMNS.setdefault(table, []).append(column)
     for cols in _EXTRA_COLUMNS.values():
         cols.sort()
-    selected, params = filters.reports_sql()
-    where = "1 = 1" if filters.empty else f"r.id IN ({selected})"
     files: dict[str, int] = {}
     cells = _CellsWriter(separate_url, out, where, params) if separate_url else None
     try:

@@ -119,6 +119,30 @@ def test_a_changed_byte_in_a_gzip_export_fails_validation(store: Store, tmp_path
     assert report["valid"] is False and "hash" in " ".join(errors(report)).lower()
 
 
+def test_a_column_key_beyond_the_template_gets_a_wide_column_where_its_report_is_exported(
+        store: Store, tmp_path: Path) -> None:
+    """A cell whose column key the template lacks (an older extractor's, a hand-loaded one) is a
+    column of its wide table — in the whole export and in a filtered export holding its report,
+    not in one that leaves its report out (which never reads the other reports' cells)."""
+    ingest_seeds(store)
+    with store.engine.begin() as conn:
+        doc, report, year = conn.execute(text(
+            "SELECT rd.document_id, r.id, r.year FROM reports r JOIN report_documents rd ON rd.report_id = r.id "
+            "WHERE rd.source ORDER BY r.id LIMIT 1")).one()
+        conn.execute(text('INSERT INTO cells (document_id, "table", row_key, column_key, value, value_text, raw_text, '
+                          "semantic) VALUES (:d, 'table3', 'new_received', 'zz_other', 4, '4', '4', 'number')"),
+                     {"d": doc})
+        other = conn.execute(text("SELECT MIN(year) FROM reports WHERE year <> :y"), {"y": year}).scalar()
+    for name, filters, has in (("all", None, True), ("mine", Filters(years=(year,)), True),
+                               ("other", Filters(years=(other,)), False)):
+        export(store, tmp_path / name, filters=filters, parallel=False)
+        rows = read(tmp_path / name / "table3.csv")
+        assert rows and ("zz_other" in rows[0]) is has, name
+        if has:
+            mine = [r for r in rows if r["report_id"] == str(report) and r["row"] == "new_received"]
+            assert [r["zz_other"] for r in mine] == ["4"]
+
+
 def test_a_failure_in_the_cells_process_fails_the_export(store: Store, tmp_path: Path) -> None:
     """The second process cannot write cells.csv (a directory stands in its way): the export
     raises that error instead of describing a package without it."""
