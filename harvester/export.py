@@ -571,21 +571,25 @@ def _export_agencies(conn: Connection, out: Output, filters: Filters) -> dict[st
     chosen, params = filters.agencies_sql()
     year, yparams = filters.year_sql("r.year")
     params = {**params, **yparams}
-    agencies = _stream(conn, f"""
+    # the agencies asked for and their parent governments
+    with_chosen = f"""
         WITH RECURSIVE chosen(id) AS (
             {chosen}
             UNION
-            SELECT a.parent_id FROM agencies a JOIN chosen c ON a.id = c.id WHERE a.parent_id IS NOT NULL)
+            SELECT a.parent_id FROM agencies a JOIN chosen c ON a.id = c.id WHERE a.parent_id IS NOT NULL)"""
+    agencies = _stream(conn, f"""{with_chosen}
         SELECT a.id, a.name, a.normalized_name, a.division_code, a.level, a.parent_id,
                COALESCE(n.reports, 0), n.first_year, n.last_year
         FROM agencies a
         LEFT JOIN (SELECT r.agency_id, COUNT(*) AS reports, MIN(r.year) AS first_year, MAX(r.year) AS last_year
                    FROM reports r WHERE {year} GROUP BY r.agency_id) n ON n.agency_id = a.id
         WHERE a.id IN (SELECT id FROM chosen) ORDER BY a.id""", params)
-    names = _stream(conn, f"""
+    names = _stream(conn, f"""{with_chosen if not filters.empty else ""}
         SELECT DISTINCT r.agency_id, d.agency_name FROM reports r
         JOIN report_documents rd ON rd.report_id = r.id JOIN documents d ON d.id = rd.document_id
-        WHERE d.agency_name IS NOT NULL AND {year} ORDER BY r.agency_id, d.agency_name""", yparams)
+        WHERE d.agency_name IS NOT NULL AND {year}
+              {"" if filters.empty else "AND r.agency_id IN (SELECT id FROM chosen)"}
+        ORDER BY r.agency_id, d.agency_name""", params)
     by_agency = groupby(names, key=lambda row: row[0])
     pending = next(by_agency, None)
     with _Writer(out, "agencies") as w:
@@ -618,8 +622,13 @@ def _export_checks(conn: Connection, out: Output, where: str, params: dict[str, 
     else:
         chosen, aparams = filters.agencies_sql()
         params = {**params, **aparams}
-        scope = (f"(COALESCE(ch.report_id, rd.report_id) IN (SELECT r.id FROM reports r WHERE {where}) "
-                 f"OR (ch.scope = 'series' AND ch.agency_id IN ({chosen})))")
+        # by index: the chosen reports' documents' checks, their report checks, their agencies'
+        # series checks (a scan of every check ordered by id read the whole table)
+        chosen_reports = f"SELECT r.id FROM reports r WHERE {where}"
+        scope = (f"ch.id IN (SELECT c.id FROM report_documents rs JOIN checks c ON c.document_id = rs.document_id "
+                 f"WHERE rs.report_id IN ({chosen_reports}) "
+                 f"UNION SELECT c.id FROM checks c WHERE c.report_id IN ({chosen_reports}) "
+                 f"UNION SELECT c.id FROM checks c WHERE c.scope = 'series' AND c.agency_id IN ({chosen}))")
     rules: set[str] = set()
     false = "false" if conn.dialect.name == "postgresql" else "0"
     with _Writer(out, "checks") as w:

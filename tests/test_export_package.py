@@ -289,6 +289,16 @@ def test_filters_select_reports_and_keep_the_package_consistent(
     assert agencies <= exported_agencies  # plus their parent governments
     if agencies & {"临淄区人民政府办公室"}:
         assert "淄博市人民政府" in exported_agencies
+    # each row is the whole export's row; checks: the chosen reports' and their agencies' series
+    export(store, tmp_path / "whole")
+    whole = {c["check_id"]: c for c in read(tmp_path / "whole" / "checks.csv")}
+    chosen = {a["agency_id"] for a in read(out / "agencies.csv")}
+    assert {c["check_id"]: c for c in read(out / "checks.csv")} == {
+        i: c for i, c in whole.items() if c["report_id"] in ids or (c["scope"] == "series" and c["agency_id"] in chosen
+                                                                     and c["report_id"] == "")}
+    if not filters.years:  # (a year filter counts and names only those years)
+        every = {a["agency_id"]: a for a in read(tmp_path / "whole" / "agencies.csv")}
+        assert all(a == every[a["agency_id"]] for a in read(out / "agencies.csv"))
     report = validate(out)
     assert report["valid"] is True, errors(report)
 
