@@ -139,6 +139,38 @@ def generate(store: Store, start: int, count: int, tag: str) -> None:
     print()
 
 
+@contextlib.contextmanager
+def load_order(store: Store, tables: tuple[str, ...] = ("documents", "cells", "checks")):
+    """pg_restore's order on PostgreSQL: drop these tables' foreign keys, unique constraints and
+    secondary indexes, load, then rebuild each with one sort (instead of a trigger call and index
+    insert per row: hundreds of millions at 1M reports). Names and definitions are read from the
+    catalog and restored as they were. Nothing to do on SQLite."""
+    if store.engine.dialect.name != "postgresql":
+        yield
+        return
+    names = ", ".join(f"'{t}'" for t in tables)
+    with store.engine.begin() as conn:
+        cons = conn.exec_driver_sql(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype FROM pg_constraint "
+            f"WHERE conrelid::regclass::text IN ({names}) AND contype IN ('f', 'u') ORDER BY contype").all()
+        idx = conn.exec_driver_sql(
+            f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ({names}) AND indexname NOT IN "
+            "(SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))").all()
+        for table, name, _, _ in cons:  # 'f' before 'u'
+            conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _ in idx:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    t0 = time.perf_counter()
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '1GB'")
+        for _, definition in idx:
+            conn.exec_driver_sql(definition)
+        for table, name, definition, _ in reversed(cons):  # 'u' before 'f'
+            conn.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    print(f"  indexes and constraints rebuilt in {time.perf_counter() - t0:.0f} s")
+
+
 def _tree_rss(pid: int) -> int:
     """Resident kB of `pid` and all its descendants now (0 once it is gone)."""
     total, todo = 0, [pid]
@@ -189,7 +221,8 @@ def run(db_url: str, data_dir: Path, n: int, night: int, gzip: bool = False) -> 
     store = Store(db_url, data_dir)
     print(f"{store.engine.dialect.name}: generating {n} reports")
     t0 = time.perf_counter()
-    generate(store, 0, n, "base")
+    with load_order(store):
+        generate(store, 0, n, "base")
     print(f"  generated in {time.perf_counter() - t0:.0f} s")
     store.close()
     env = {**os.environ, "HARVESTER_DB": db_url, "HARVESTER_DATA_DIR": str(data_dir)}
