@@ -217,14 +217,16 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     return secs, peak, proc.returncode
 
 
-def run(db_url: str, data_dir: Path, n: int, night: int, gzip: bool = False) -> dict[str, tuple[float, float, int]]:
-    store = Store(db_url, data_dir)
-    print(f"{store.engine.dialect.name}: generating {n} reports")
-    t0 = time.perf_counter()
-    with load_order(store):
-        generate(store, 0, n, "base")
-    print(f"  generated in {time.perf_counter() - t0:.0f} s")
-    store.close()
+def run(db_url: str, data_dir: Path, n: int, night: int, gzip: bool = False,
+        generated: bool = False) -> dict[str, tuple[float, float, int]]:
+    if not generated:
+        store = Store(db_url, data_dir)
+        print(f"{store.engine.dialect.name}: generating {n} reports")
+        t0 = time.perf_counter()
+        with load_order(store):
+            generate(store, 0, n, "base")
+        print(f"  generated in {time.perf_counter() - t0:.0f} s")
+        store.close()
     env = {**os.environ, "HARVESTER_DB": db_url, "HARVESTER_DATA_DIR": str(data_dir)}
     h = str(HARVESTER)
     out: dict[str, tuple[float, float, int]] = {}
@@ -246,6 +248,9 @@ def main() -> None:
     ap.add_argument("--night", type=int, default=1000)
     ap.add_argument("--pg", help="PostgreSQL URL of an EMPTY database to fill (else PostgreSQL is skipped)")
     ap.add_argument("--no-sqlite", action="store_true")
+    ap.add_argument("--generated", action="store_true",
+                    help="the databases already hold the --reports generated reports, not linked (a run stopped "
+                         "after generating): start at the link")
     ap.add_argument("--gzip", action="store_true", help="export --gzip (a 1M export is ~3 GB instead of ~37 GB)")
     ap.add_argument("--dir", type=Path, help="work here (kept afterwards) instead of a temporary directory: "
                                              "a 1M run needs ~35 GB for SQLite and ~30 GB for its export")
@@ -256,9 +261,10 @@ def main() -> None:
     with (contextlib.nullcontext(str(args.dir)) if args.dir else tempfile.TemporaryDirectory(prefix="bench-scale-")) as tmp:
         if not args.no_sqlite:
             data = Path(tmp) / "sqlite"
-            results["SQLite"] = run(f"sqlite:///{data / 'h.sqlite'}", data, args.reports, args.night, args.gzip)
+            results["SQLite"] = run(f"sqlite:///{data / 'h.sqlite'}", data, args.reports, args.night, args.gzip,
+                                    args.generated)
         if args.pg:
-            results["PostgreSQL"] = run(args.pg, Path(tmp) / "pg", args.reports, args.night, args.gzip)
+            results["PostgreSQL"] = run(args.pg, Path(tmp) / "pg", args.reports, args.night, args.gzip, args.generated)
     print(f"\n{args.reports} reports, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     dbs = list(results)
     print(f"{'step':<22}" + "".join(f"{db + ' s':>14}{db + ' MB':>15}" for db in dbs))
