@@ -88,3 +88,65 @@ def test_a_batch_of_documents_reads_cells_by_index_whatever_analyze_guesses(pg_u
 
     assert "Parallel Seq Scan on cells" in misled, misled  # the 1M run's plan: the trap is real here
     assert "Seq Scan" not in hinted and "Parallel" not in hinted and 80_000 < cells_estimate(hinted) < 200_000, hinted  # 500 × 200 cells
+
+
+def _members_plan(conn, report_ids: list[int]) -> str:
+    """PostgreSQL's plan for link's read of a batch of reports' current documents."""
+    from harvester.link import current_members
+
+    query = current_members(report_ids).compile(conn, compile_kwargs={"literal_binds": True})
+    return "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {query}"))
+
+
+def test_a_first_link_reads_a_batch_of_reports_documents_by_index(pg_url: str) -> None:
+    """The first link of 1,000,000 reports fills `reports` and `report_documents` in one
+    transaction that autovacuum cannot see: the statistics still said "empty", and every batch
+    of 500 report ids became a parallel scan of the whole table (half of that link's time).
+    Fresh statistics taken inside the transaction turn it back into index lookups."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from harvester.link import analyze_report_tables
+
+    upgrade(pg_url)
+    engine = create_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO agencies (id, name, normalized_name) VALUES (1, '教育局', '教育局')"))
+            conn.execute(text("INSERT INTO documents (id, url, sha256, size, fetched_at) "
+                              "SELECT g, 'http://bench.gov.cn/' || g, md5(g::text), 1, now() "
+                              "FROM generate_series(1, 200000) g"))
+            conn.execute(text("INSERT INTO reports (id, agency_id, year) SELECT g, 1, g FROM generate_series(1, 200000) g"))
+            conn.execute(text("INSERT INTO report_documents (document_id, report_id, version, rank) "
+                              "SELECT g, g, 1, 0 FROM generate_series(1, 200000) g"))
+            batch = list(range(100_000, 100_500))
+            blind = _members_plan(conn, batch)
+            analyze_report_tables(Session(bind=conn))
+            fresh = _members_plan(conn, batch)
+    finally:
+        engine.dispose()
+    assert "Seq Scan on report_documents" in blind, blind  # the trap is real on this server
+    assert "Seq Scan" not in fresh and "report_documents" in fresh, fresh
+
+
+def test_a_link_touching_many_reports_refreshes_their_statistics_and_a_small_one_does_not(
+        pg_url: str, data_dir, monkeypatch) -> None:
+    """`link` takes the statistics itself once it touched `ANALYZE_AFTER` reports; a night's
+    link leaves them to autovacuum (its rows are few, and committed before the next run)."""
+    from sqlalchemy import text
+
+    import harvester.link as link_module
+
+    def reltuples(store: Store) -> float:
+        with store.engine.connect() as conn:
+            return conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'report_documents'")).scalar()
+
+    seeds = sorted(SEED_000.parent.glob("*.txt"))[:3]
+    with Store(pg_url, data_dir) as store:
+        for i, path in enumerate(seeds):
+            store.add_document(f"http://www.example.gov.cn/{i}/a.html", path.read_bytes())
+        assert link_module.link(store).reports_touched == 3
+        assert reltuples(store) <= 0  # never analyzed (-1), or analyzed empty
+        monkeypatch.setattr(link_module, "ANALYZE_AFTER", 3)
+        assert link_module.link(store, full=True).reports_touched == 3
+        assert reltuples(store) == 3
