@@ -25,13 +25,14 @@ predicates (never one parameter per id), so memory stays flat whatever the datab
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import gzip as _gzip
 import io
 import json
 import os
+import queue
 import re
+import threading
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime, UTC
@@ -175,51 +176,169 @@ class Output:
     gzip: bool = False
 
 
+TRIM_EVERY = 10_000  # rows written between two checks of a writer's memo sizes
+#: a field holding one of these is quoted (RFC 4180). The csv module's minimal quoting, except
+#: that a carriage return is quoted too: Python 3.11's writer leaves it bare and the row then
+#: reads back as two (csv.reader, pandas, Excel all end a line at a bare CR)
+_NEEDS_QUOTES = re.compile('[,"\r\n]').search
+
+
+def csv_field(value: Any) -> str:
+    """One rendered value as CSV text: empty for None, quoted (quotes doubled) when it holds a
+    comma, a quote or a line break."""
+    if value is None:
+        return ""
+    value = value if value.__class__ is str else str(value)
+    return '"' + value.replace('"', '""') + '"' if _NEEDS_QUOTES(value) else value
+
+
+def csv_line(values: Sequence[Any]) -> str:
+    """A row of already rendered values as one CSV line (the header of a file)."""
+    return ",".join(map(csv_field, values)) + "\n"
+
+
+class _Memo(dict):  # type: ignore[type-arg]
+    """A value's CSV text, computed once: a national export writes the same row keys, units,
+    codes and small numbers hundreds of millions of times. Holds keys of one type only (the
+    renderer checks), so 1 and 1.0 never share an entry; `trim` keeps it bounded."""
+
+    def __init__(self, render: Any) -> None:
+        super().__init__()
+        self.render = render
+
+    def __missing__(self, value: Any) -> str:
+        out = self[value] = csv_field(self.render(value))
+        return out
+
+    def trim(self, limit: int = 100_000) -> None:
+        if len(self) > limit:
+            self.clear()
+
+
+def _line_renderer(kinds: list[str]) -> tuple[Any, list[_Memo]]:
+    """A function turning one row (`len(kinds)` values) into its CSV line, each value rendered
+    by its column's dictionary type — text through `_text`, numbers through `_numeric`, the other
+    types through `RENDER` — then as CSV text (`csv_field`).
+
+    The hot loop of an export (hundreds of millions of values nationally), so the function is
+    generated with one expression per column: a str or float goes through a memo of its CSV
+    text, an int is its digits, None is empty, anything else is rendered on the spot. It writes
+    what the csv module writes (tested; a carriage return apart, see `_NEEDS_QUOTES`) at about
+    a third of the cost of the module plus a render call per value."""
+    scope: dict[str, Any] = {"_text": _text, "_numeric": _numeric, "csv_field": csv_field}
+    memos: list[_Memo] = []
+    parts = []
+    for i, kind in enumerate(kinds):
+        v = f"r[{i}]"
+        render = RENDER.get(kind, _text)
+        if render is _text or render is _numeric:
+            scope[f"m{i}"] = memo = _Memo(render)
+            memos.append(memo)
+            memo_type = "str" if render is _text else "float"
+            exact = "" if render is _text else f"str({v}) if {v}.__class__ is int else "
+            parts.append(f"({exact}m{i}[{v}] if {v}.__class__ is {memo_type} else '' if {v} is None "
+                         f"else csv_field({render.__name__}({v})))")
+        else:
+            scope[f"f{i}"] = render
+            parts.append(f"csv_field(f{i}({v}))")
+    source = f"lambda r: ','.join(({', '.join(parts)},)) + '\\n'"
+    return eval(source, scope), memos  # noqa: S307 - built from our own column types only
+
+
+_CHUNK = 1 << 20  # bytes handed to the compressing thread at a time
+
+
+class _CompressingThread(io.RawIOBase):
+    """The stream under a gzipped export file's text layer: a thread compresses and writes each
+    chunk. zlib and file writes release the GIL, so on two cores compression leaves the
+    exporting thread, where it took a fifth of the time of writing cells.csv. The queue is short
+    (memory stays flat); a failure in the thread (a full disk) is raised by the next write or
+    by `close`."""
+
+    def __init__(self, gz: _gzip.GzipFile) -> None:
+        super().__init__()
+        self.gz = gz
+        self.chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="export-gzip", daemon=True)
+        self.thread.start()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self.failure is not None:
+            raise self.failure
+        self.chunks.put(bytes(data))  # a copy: the buffered layer reuses its buffer
+        return len(data)
+
+    def _run(self) -> None:
+        while (chunk := self.chunks.get()) is not None:
+            if self.failure is None:
+                try:
+                    self.gz.write(chunk)
+                except BaseException as exc:  # noqa: BLE001 - raised in the exporting thread
+                    self.failure = exc
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.chunks.put(None)
+        self.thread.join()
+        super().close()
+        if self.failure is None:
+            self.gz.close()  # the gzip trailer (not the file under it)
+        if self.failure is not None:
+            raise self.failure
+
+
 class _Writer:
     """One CSV file of the package: renders each value by its dictionary type (text neutralised,
-    numbers as numbers).
-
-    The hot loop of an export (hundreds of millions of values nationally): values are rendered
-    in place by column group, without a function call per value for text and numbers.
-    """
+    numbers as numbers) into CSV lines (`_line_renderer`)."""
 
     def __init__(self, out: Output, name: str) -> None:
         self.name = name
         self.path = out.dir / (resource(name)["path"] + (".gz" if out.gzip else ""))
         kinds = [f["type"] for f in fields(name)]
+        if len(kinds) < 2:  # a lone empty field would need quoting to read back as a row
+            raise ValueError(f"{name}: a file of one column")
         self.width = len(kinds)
-        self.text_columns = [i for i, k in enumerate(kinds) if k not in RENDER]
-        self.number_columns = [i for i, k in enumerate(kinds) if RENDER.get(k) is _numeric]
-        self.other_columns = [(i, RENDER[k]) for i, k in enumerate(kinds) if k in RENDER and RENDER[k] is not _numeric]
+        self.line, self.memos = _line_renderer(kinds)
         self.raw = self.path.open("wb")
         binary: Any = self.raw
         if out.gzip:  # no time stamp in the header: the same export gives the same bytes
-            binary = _gzip.GzipFile(filename=self.path.name[:-3], mode="wb", compresslevel=GZIP_LEVEL,
-                                    fileobj=self.raw, mtime=0)
+            binary = io.BufferedWriter(_CompressingThread(_gzip.GzipFile(
+                filename=self.path.name[:-3], mode="wb", compresslevel=GZIP_LEVEL, fileobj=self.raw, mtime=0)),
+                buffer_size=_CHUNK)
         self.fh = io.TextIOWrapper(binary, encoding=out.encoding, newline="")
-        self.writer = csv.writer(self.fh, lineterminator="\n")
-        self.writer.writerow(header(name))
+        self.fh.write(csv_line(header(name)))
         self.rows = 0
+        self.trim_at = TRIM_EVERY
 
     def write(self, row: Sequence[Any]) -> None:
-        out = list(row)
-        if len(out) != self.width:
-            raise ValueError(f"{self.name}: a row of {len(out)} values for {self.width} columns")
-        for i in self.text_columns:
-            v = out[i]
-            if v is not None:
-                if type(v) is not str:
-                    v = out[i] = str(v)
-                if v[:1] in _DANGEROUS_FIRST:
-                    out[i] = "'" + v
-        for i in self.number_columns:
-            v = out[i]
-            if v is not None and type(v) is not int:
-                out[i] = number(v)
-        for i, render in self.other_columns:
-            out[i] = render(out[i])
-        self.writer.writerow(out)
+        if len(row) != self.width:
+            raise ValueError(f"{self.name}: a row of {len(row)} values for {self.width} columns")
+        self.fh.write(self.line(row))
         self.rows += 1
+        if self.rows >= self.trim_at:
+            self.trim()
+
+    def write_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Write `rows` (each of `width` values) in one write."""
+        width, line = self.width, self.line
+        for row in rows:
+            if len(row) != width:
+                raise ValueError(f"{self.name}: a row of {len(row)} values for {width} columns")
+        self.fh.write("".join([line(row) for row in rows]))
+        self.rows += len(rows)
+        if self.rows >= self.trim_at:
+            self.trim()
+
+    def trim(self) -> None:
+        """Bound the memos: a memo of every distinct value would grow with the corpus."""
+        for memo in self.memos:
+            memo.trim()
+        self.trim_at = self.rows + TRIM_EVERY
 
     def close(self) -> None:
         try:
@@ -338,9 +457,9 @@ class ExportResult:
 def export(target: "Store | Session", out_dir: str | Path, *, bom: bool = False, gzip: bool = False,
            filters: Filters | None = None, parallel: bool | None = None) -> ExportResult:
     """Write the data package. With a `Store` on a database file or server and more than one
-    core (`parallel` None), cells.csv — the largest file, half the work — is written by a
-    second process while this one writes the wide tables and the rest (`_CellsWriter`); the
-    files are the same either way. A `Session` is exported in its own transaction, in-process.
+    core (`parallel` None), cells.csv and the wide tables — the merged cells, most of the work —
+    are written by a second process while this one writes the rest (`_CellsWriter`); the files
+    are the same either way. A `Session` is exported in its own transaction, in-process.
     `bom`: UTF-8 with a byte-order mark (Excel); `gzip`: every CSV gzip-compressed (``.csv.gz``)."""
     out = Output(Path(out_dir), "utf-8-sig" if bom else "utf-8", gzip)
     if isinstance(target, Session):
@@ -403,8 +522,8 @@ def _export_files(conn: Connection, out: Output, where: str, params: dict[str, A
             w.write(row)
         files[w.path.name] = w.rows
 
-    files.update(_export_cells(conn, out, where, params,
-                               tuple(TABLES) if cells is not None else ("cells", *TABLES)))
+    if cells is None:  # else the other process writes them
+        files.update(_export_cells(conn, out, where, params, CELL_FILES))
     with _Writer(out, "codebook") as w:
         for row in codebook():
             w.write(row)
@@ -416,13 +535,18 @@ def _export_files(conn: Connection, out: Output, where: str, params: dict[str, A
     files.update(_export_coverage(conn, out, filters))
 
 
+#: the files written from the merged cells, in one pass (by the second process of a parallel export)
+CELL_FILES = ("cells", *TABLES)
 #: files in the order of the data dictionary's resources (the order `export` reports them)
 _FILE_ORDER = [r["path"] for r in dictionary()["resources"]]
 
 
 class _CellsWriter:
-    """cells.csv from a forked process (`_cells_process`), with its own connection: the export
-    takes about half as long on two cores. The child is killed if the export process dies or
+    """cells.csv and the wide tables from a forked process (`_cells_process`), with its own
+    connection, while the export process writes the other files: the export takes about half as
+    long on two cores. (The wide tables were written by the export process, which merged every
+    report's cells a second time: a third more CPU, and no faster on two cores shared with the
+    database server.) The child is killed if the export process dies or
     fails, and exits without closing the parent's inherited connections (multiprocessing ends a
     forked child with ``os._exit``)."""
 
@@ -474,7 +598,7 @@ def _cells_process(url: str, out: Output, where: str, params: dict[str, Any]) ->
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return _export_cells(conn, out, where, params, ("cells",))
+            return _export_cells(conn, out, where, params, CELL_FILES)
     finally:
         engine.dispose()
 
@@ -496,10 +620,18 @@ _ROW_POSITION = {(t, k): i for t, (rows, _cols) in TABLES.items() for i, k in en
 _COLUMN_POSITION = {(t, k): i for t, (_rows, cols) in TABLES.items() for i, k in enumerate(cols)}
 
 
-def _cell_order(c: Sequence[Any]) -> tuple:
-    table, row, column = c[4], c[5], c[6]
-    return (table, _ROW_POSITION.get((table, row), 1000), row, _COLUMN_POSITION.get((table, column), 1000), column,
-            c[14])
+class _CellOrder(dict):  # type: ignore[type-arg]
+    """(table, row, column) -> its place in a report's rows: the printed template's order; unknown
+    keys after, by name. Computed once per key (a report has ~200 cells, the corpus millions)."""
+
+    def __missing__(self, key: tuple[str, str, str]) -> tuple:
+        table, row, column = key
+        out = self[key] = (table, _ROW_POSITION.get((table, row), 1000), row,
+                           _COLUMN_POSITION.get((table, column), 1000), column)
+        return out
+
+
+_CELL_ORDER = _CellOrder()
 
 
 def _export_cells(conn: Connection, out: Output, where: str, params: dict[str, Any],
@@ -509,7 +641,7 @@ def _export_cells(conn: Connection, out: Output, where: str, params: dict[str, A
     merge, the ``report_cells`` view's rule), never from one sorted pass over every cell of the
     corpus (which made SQLite materialize and sort all of them before the first row)."""
     from harvester.agency.store import CHUNK, chunks
-    from harvester.link import iter_merged_cells
+    from harvester.link import merged_rows
 
     from harvester.db.models import Cell
 
@@ -519,17 +651,15 @@ def _export_cells(conn: Connection, out: Output, where: str, params: dict[str, A
         reports = _stream(conn, f"""
             SELECT r.id, a.name, r.year, r.template FROM reports r JOIN agencies a ON a.id = r.agency_id
             WHERE {where} ORDER BY a.normalized_name, r.year, r.id""", params)
+        order = _CELL_ORDER.__getitem__
         for batch in chunks(reports, CHUNK):
-            merged: dict[int, list[Any]] = {}
-            for c in iter_merged_cells(conn, [r[0] for r in batch], *wide_only):
-                merged.setdefault(c.report_id, []).append(c)
-            urls = _urls(conn, {c.document_id for cells in merged.values() for c in cells}) if "cells" in names else {}
-            for rid, agency, year, template in batch:
-                cells = sorted(((rid, agency, year, template, c.table, c.row_key, c.column_key, c.value, c.raw_text,
-                                 c.semantic, c.document_id, urls.get(c.document_id), c.value_text, c.unit, c.cell_id)
-                                for c in merged.get(rid, ())), key=_cell_order)
-                if cells:
-                    _write_report_cells(writers, cells)
+            merged = merged_rows(conn, [r[0] for r in batch], *wide_only)
+            urls = _urls(conn, {c[0] for cells in merged.values() for c in cells}) if "cells" in names else {}
+            for report in batch:
+                cells = merged.get(report[0])
+                if cells:  # (table, row, column) is unique in a report's merged cells
+                    cells.sort(key=lambda c: order(c[1:4]))
+                    _write_report_cells(writers, tuple(report), cells, urls)
     finally:
         for w in writers.values():
             w.close()
@@ -546,25 +676,25 @@ def _urls(conn: Connection, doc_ids: set[int]) -> dict[int, str]:
     return out
 
 
-def _write_report_cells(writers: dict[str, "_Writer"], cells: list[tuple[Any, ...]]) -> None:
-    """One report's rows of cells.csv and of the wide tables (`cells` in template order), those
-    of them in `writers`."""
+def _write_report_cells(writers: dict[str, "_Writer"], meta: tuple[int, str, int, str], cells: list[tuple],
+                        urls: dict[int, str]) -> None:
+    """One report's rows of cells.csv and of the wide tables (`cells`: its merged cells, rows of
+    `harvester.link.MERGED_ROW`, in template order), those of them in `writers`."""
+    rid, agency, year, _template = meta
     long = writers.get("cells")
     if long is not None:
-        for (rid, agency, year, _template, table, row_key, column_key, value, raw, semantic, doc_id, url,
-             value_text, unit, _cell_id) in cells:
-            long.write([rid, agency, year, table, row_key, column_key, value, raw, semantic, doc_id,
-                        url, value_code(value, value_text, semantic), value_text, unit])
-    for table in TABLES:
-        if table not in writers:
-            continue
-        wide: dict[str, dict[str, Any]] = {}
-        for c in cells:
-            if c[4] == table:
-                wide.setdefault(c[5], {})[c[6]] = c[7]
-        meta = cells[0][:4]
-        for row_key in wide:  # already in template order
-            writers[table].write([*meta, row_key, *(wide[row_key].get(c) for c in wide_columns(table))])
+        long.write_rows([(rid, agency, year, table, row_key, column_key, value, raw, semantic, doc_id, urls.get(doc_id),
+                          value_code(value, value_text, semantic), value_text, unit)
+                         for (doc_id, table, row_key, column_key, value_text, raw, semantic, _cell, value, unit)
+                         in cells])
+    wide: dict[str, dict[str, dict[str, Any]]] = {}
+    for c in cells:
+        if c[1] in writers:  # a wide table being written
+            wide.setdefault(c[1], {}).setdefault(c[2], {})[c[3]] = c[8]
+    for table, rows in wide.items():
+        columns = wide_columns(table)
+        writers[table].write_rows([(*meta, row_key, *(values.get(c) for c in columns))
+                                   for row_key, values in rows.items()])  # already in template order
 
 
 def _export_agencies(conn: Connection, out: Output, filters: Filters) -> dict[str, int]:

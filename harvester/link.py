@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from operator import itemgetter
+from itertools import groupby
 from types import SimpleNamespace
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -579,9 +580,16 @@ def current_members(report_ids: list[int]) -> Select[int, int, int | None]:
             .where(ReportDocument.report_id.in_(report_ids), func.coalesce(ReportDocument.version, 1) == 1))
 
 
-def _merged(s: "Session | Connection", report_ids: list[int], *conditions: Any) -> Iterator[MergedCell]:
-    """The merged cells of `report_ids` (at most `CHUNK`): for each (table, row, column) the cell
-    of the best-ranked version-1 document with a value, else of the best-ranked one.
+#: the columns of a cell `merged_rows` returns, in this order
+MERGED_ROW = ("document_id", "table", "row_key", "column_key", "value_text", "raw_text", "semantic", "cell_id",
+              "value", "unit")
+
+
+def merged_rows(s: "Session | Connection", report_ids: list[int], *conditions: Any) -> dict[int, list[tuple[Any, ...]]]:
+    """The merged cells of `report_ids` (at most `CHUNK`), report by report: for each (table,
+    row, column) the cell of the best-ranked version-1 document with a value, else of the
+    best-ranked one. Each cell is the driver's plain row (`MERGED_ROW`): the export reads
+    hundreds of millions of them and writes them as they are.
 
     Two index lookups, joined here: the reports' current documents, then their cells by document
     id. (One SQL join let PostgreSQL pick a parallel scan of all cells once the database held
@@ -600,22 +608,32 @@ def _merged(s: "Session | Connection", report_ids: list[int], *conditions: Any) 
                                          Cell.unit).where(Cell.document_id.in_(batch), *conditions))
     documents = Counter(r for r, _ in member.values())
     single = {d: r for d, (r, _) in member.items() if documents[r] == 1}
+    out: dict[int, list[tuple[Any, ...]]] = {}
     alone = [c for c in rows if c[0] in single]
     # a report with one current document: its cells are the merged cells (one per key)
     alone.sort(key=itemgetter(0, 7))  # document (one per report), cell
-    new = tuple.__new__  # MergedCell's own __new__ is a Python call per cell
-    for d, t, rk, ck, v, raw, sem, cell_id, num, unit in alone:
-        yield new(MergedCell, (single[d], t, rk, ck, v, raw, sem, d, cell_id, num, unit))
+    for d, cells in groupby(alone, itemgetter(0)):
+        out[single[d]] = list(cells)
     shared = [c for c in rows if c[0] not in single]
     shared.sort(key=lambda c: (*member[c[0]], c[0], c[7]))  # report, rank, document, cell: first wins
-    best: dict[tuple[int, str, str, str], MergedCell] = {}
-    for d, t, rk, ck, v, raw, sem, cell_id, num, unit in shared:
-        r = member[d][0]
-        key = (r, t, rk, ck)
-        have = best.get(key)
-        if have is None or (have.value_text is None and v is not None):
-            best[key] = MergedCell(r, t, rk, ck, v, raw, sem, d, cell_id, num, unit)
-    yield from best.values()
+    best: dict[int, dict[tuple[str, str, str], tuple[Any, ...]]] = {}
+    for c in shared:
+        key = (c[1], c[2], c[3])
+        cells_of = best.setdefault(member[c[0]][0], {})
+        have = cells_of.get(key)
+        if have is None or (have[4] is None and c[4] is not None):
+            cells_of[key] = c
+    for r, by_key in best.items():
+        out[r] = list(by_key.values())
+    return out
+
+
+def _merged(s: "Session | Connection", report_ids: list[int], *conditions: Any) -> Iterator[MergedCell]:
+    """`merged_rows` as `MergedCell`s, in its order."""
+    new = tuple.__new__  # MergedCell's own __new__ is a Python call per cell
+    for r, cells in merged_rows(s, report_ids, *conditions).items():
+        for d, t, rk, ck, v, raw, sem, cell_id, num, unit in cells:
+            yield new(MergedCell, (r, t, rk, ck, v, raw, sem, d, cell_id, num, unit))
 
 
 def iter_merged_cells(s: "Session | Connection", report_ids: Iterable[int] | None = None,

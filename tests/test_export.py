@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
+
+import pytest
 
 from harvester.export import TABLE3_COLUMNS, TABLE4_COLUMNS, export
 from harvester.extract import extract
@@ -210,3 +213,105 @@ def test_datapackage_hashes_each_file_streamed_not_read_whole(tmp_path):
         assert cells["hash"] == "sha256:" + hashlib.file_digest(fh, "sha256").hexdigest()
     assert cells["bytes"] == size > 60_000_000
     assert peak < 8 * 1024 * 1024, peak
+
+
+# ------------------------------------------------------------------ the CSV writer
+ADVERSARIAL_TEXT = ["", " ", "a,b", 'say "yes"', '"', '""', "a\nb", "\n", ",", "a;b", "\t", "\ttab", "=SUM(A1)",
+                    "+1", "-1", "@x", "'quoted", "临淄区", "é\u2028", "x" * 300, "1,234", "12.50", "None", "0"]
+
+
+def _csv_module_lines(kinds: list[str], rows: list[tuple]) -> str:
+    """What the csv module writes for `rows` rendered value by value (the export before its line
+    renderer): the reference the generated renderer must equal."""
+    from harvester.export import RENDER, _text
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        writer.writerow([RENDER.get(kind, _text)(v) for kind, v in zip(kinds, row)])
+    return out.getvalue()
+
+
+def test_the_line_renderer_writes_what_the_csv_module_writes_for_every_column_type() -> None:
+    from datetime import datetime, UTC
+
+    from harvester.export import _line_renderer
+
+    kinds = ["integer", "string", "number", "boolean", "datetime", "string"]
+    rows = [(i, text, number, flag, when, other)
+            for i, (text, number, flag, when, other) in enumerate(zip(
+                ADVERSARIAL_TEXT,
+                [None, 0, 0.0, -0.0, 1.0, 1, 12.5, -3.25, 1e16, 1e-7, 123456789.0, 2.5, float("inf"), 7,
+                 10**20, 0.1, -1, 3.0, None, 99.99, 1.5, 2, 8.0, -12.0],
+                [True, False, None] * 8,
+                [None, datetime(2024, 3, 1, 8, 30, tzinfo=UTC), "2023-01-02T03:04:05"] * 8,
+                [None, 5, 5.0, 1, 1.0, True, "1", "x,y"] * 3))]
+    line, _memos = _line_renderer(kinds)
+    written = "".join(line(r) for r in rows)
+    assert written == _csv_module_lines(kinds, rows)
+    # a memo entry computed for one row gives the same text to the next: render twice
+    assert "".join(line(r) for r in rows) == written
+    # and the file reads back as the rows written, value for value
+    back = list(csv.reader(io.StringIO(written, newline="")))
+    assert [r[1] for r in back] == ["'" + t if t[:1] and t[:1] in "=+-@\t" else t for t in ADVERSARIAL_TEXT]
+
+
+def test_a_text_memo_never_confuses_equal_values_of_different_types() -> None:
+    """1, 1.0 and True are equal dictionary keys in Python: a memo keyed by value alone would write
+    whichever came first for all three."""
+    from harvester.export import _line_renderer
+
+    line, _ = _line_renderer(["string", "number"])
+    assert [line((v, 2)) for v in (1, 1.0, True, "1")] == ["1,2\n", "1.0,2\n", "True,2\n", "1,2\n"]
+    assert [line(("x", v)) for v in (1, 1.0, 1.5, 1)] == ["x,1\n", "x,1\n", "x,1.5\n", "x,1\n"]
+    with pytest.raises(TypeError, match="boolean"):  # refused, as render-by-render did
+        line(("x", True))
+
+
+def test_a_carriage_return_inside_a_text_cell_is_quoted_so_the_row_reads_back_whole() -> None:
+    """Python 3.11's csv writer leaves a bare CR unquoted (its line terminator here is LF); every
+    reader then ends the row there."""
+    from harvester.export import _line_renderer
+
+    line, _ = _line_renderer(["integer", "string", "string"])
+    written = line((1, "two\rlines", "end")) + line((2, "a\r\nb", "end"))
+    assert written == '1,"two\rlines",end\n2,"a\r\nb",end\n'
+    assert list(csv.reader(io.StringIO(written, newline=""))) == [["1", "two\rlines", "end"], ["2", "a\r\nb", "end"]]
+
+
+def test_a_writer_memo_stays_bounded_over_a_national_number_of_distinct_values(tmp_path: Path) -> None:
+    from harvester.export import TRIM_EVERY, Output, _Writer
+
+    w = _Writer(Output(tmp_path), "check_rules")
+    width = w.width
+    for i in range(3 * TRIM_EVERY):
+        w.write_rows([tuple(f"value {i} {k}" for k in range(width))])
+    assert max(len(m) for m in w.memos) <= 100_000
+    w.close()
+    with (tmp_path / "check_rules.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert len(rows) == 1 + 3 * TRIM_EVERY and rows[-1][0] == f"value {3 * TRIM_EVERY - 1} 0"
+
+
+def test_a_failure_while_compressing_fails_the_file_instead_of_truncating_it(tmp_path: Path) -> None:
+    """The gzip stream is written by a thread: a full disk there must still reach the exporter."""
+    import errno
+
+    from harvester.export import Output, _Writer
+
+    w = _Writer(Output(tmp_path, gzip=True), "cells")
+
+    def full(_data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    w.raw.write = full  # type: ignore[method-assign]
+    row = (1, "临淄区人民政府办公室", 2023, "table2", "r", "c", 1.0, "1", "number", 1, "http://x", "number", "1", None)
+
+    def write_then_close() -> None:
+        for _ in range(200_000):  # past the buffers: several chunks reach the thread
+            w.write(row)
+        w.close()
+
+    with pytest.raises(OSError, match="No space left") as failed:
+        write_then_close()
+    assert failed.value.errno == errno.ENOSPC
