@@ -1,15 +1,17 @@
 """Time and peak memory (RSS) of `harvester export` as the database grows, next to the previous export.
 
-    .venv/bin/python bench/export.py [--reports 2000 10000] [--db sqlite|URL] [--no-baseline]
+    .venv/bin/python bench/export.py [--reports 2000 10000] [--db sqlite|URL] [--baseline COMMIT] [--no-baseline]
 
 Builds a database of N one-document reports, each with every template cell of seed 000 (200
 cells, its real keys and values) and its checks, written directly with executemany. Then exports
 it in a fresh process with the streaming export (`harvester.export.export`: cells.csv from a
 second process on more than one core), with the same export in one process (``parallel=False``),
-and, as the oldest baseline in the same run, with the export as it was before the views
-(`git show 5176f77:harvester/export.py`, which loads the whole database through
-`harvester.link.merged_cells`). Prints wall and CPU seconds (the machine is shared: CPU time is the
-steadier figure; it counts the cells process too) and the peak RSS of the exporting process plus
+and, as the baseline in the same run, with the export of an earlier commit (`--baseline`, by
+default 2978586: the export before cells.csv was written as CSV lines in one pass with the wide
+tables; 5176f77 is the one before the SQL views, which loaded the whole database through
+`harvester.link.merged_cells`). The baseline's `export.py` runs against today's package.
+Prints wall and CPU seconds (the machine is shared: CPU time is the steadier figure; it counts
+the cells process too) and the peak RSS of the exporting process plus
 that of its cells process; asserts nothing.
 """
 from __future__ import annotations
@@ -23,7 +25,7 @@ from datetime import datetime, UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE_COMMIT = "5176f77"
+BASELINE_COMMIT = "2978586"
 
 CHILD = r"""
 import json, resource, sys, time
@@ -94,23 +96,24 @@ def main() -> None:
     ap.add_argument("--reports", type=int, nargs="+", default=[2000, 10000])
     ap.add_argument("--db", default="sqlite", help="sqlite, or a PostgreSQL URL of an empty database per size "
                                                     "(suffix _N is appended to its name)")
+    ap.add_argument("--baseline", default=BASELINE_COMMIT, help="commit whose harvester/export.py is the baseline")
     ap.add_argument("--no-baseline", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "baseline"
         base.mkdir()
-        old = subprocess.run(["git", "show", f"{BASELINE_COMMIT}:harvester/export.py"], cwd=ROOT,
+        old = subprocess.run(["git", "show", f"{args.baseline}:harvester/export.py"], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout
-        (base / "export_before_views.py").write_text(old, encoding="utf-8")
+        (base / "export_baseline.py").write_text(old, encoding="utf-8")
         print(f"{'reports':>8} {'cells':>10}  {'export (cells.csv apart)':>30}  {'export in one process':>30}  "
-              f"{'before the views (' + BASELINE_COMMIT + ')':>30}")
+              f"{'baseline (' + args.baseline + ')':>30}")
         for n in args.reports:
             data = Path(tmp) / f"d{n}"
             db_url = f"sqlite:///{data / 'h.sqlite'}" if args.db == "sqlite" else _pg(args.db, n)
             build(db_url, data, n)
             new = run(db_url, data, "harvester.export", base, "parallel")
             one = run(db_url, data, "harvester.export", base, "serial")
-            old_ = {"error": "skipped"} if args.no_baseline else run(db_url, data, "export_before_views", base)
+            old_ = {"error": "skipped"} if args.no_baseline else run(db_url, data, "export_baseline", base)
             print(f"{n:>8} {new.get('cells', 0):>10}  {_fmt(new):>30}  {_fmt(one):>30}  {_fmt(old_):>30}", flush=True)
 
 
