@@ -104,6 +104,8 @@ def main() -> None:
         base.mkdir()
         old = subprocess.run(["git", "show", f"{args.baseline}:harvester/export.py"], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout
+        # its data dictionary is the package's (it looks for it beside itself)
+        old = old.replace("Path(__file__).resolve().parents[1]", f"Path({str(ROOT)!r})")
         (base / "export_baseline.py").write_text(old, encoding="utf-8")
         print(f"{'reports':>8} {'cells':>10}  {'export (cells.csv apart)':>30}  {'export in one process':>30}  "
               f"{'baseline (' + args.baseline + ')':>30}")

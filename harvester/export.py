@@ -176,7 +176,11 @@ class Output:
     gzip: bool = False
 
 
-TRIM_EVERY = 10_000  # rows written between two checks of a writer's memo sizes
+#: a writer's memos are emptied past MEMO_LIMIT entries, checked every TRIM_EVERY rows: a few
+#: thousand values cover a column's keys, codes, units and common small numbers, and ~50 memos
+#: of a national export's varied numbers stay within tens of MB (100,000 each could pass 500 MB)
+MEMO_LIMIT = 4096
+TRIM_EVERY = 1000
 #: a field holding one of these is quoted (RFC 4180). The csv module's minimal quoting, except
 #: that a carriage return is quoted too: Python 3.11's writer leaves it bare and the row then
 #: reads back as two (csv.reader, pandas, Excel all end a line at a bare CR)
@@ -210,7 +214,7 @@ class _Memo(dict):  # type: ignore[type-arg]
         out = self[value] = csv_field(self.render(value))
         return out
 
-    def trim(self, limit: int = 100_000) -> None:
+    def trim(self, limit: int = MEMO_LIMIT) -> None:
         if len(self) > limit:
             self.clear()
 
@@ -660,6 +664,8 @@ def _export_cells(conn: Connection, out: Output, where: str, params: dict[str, A
                 if cells:  # (table, row, column) is unique in a report's merged cells
                     cells.sort(key=lambda c: order(c[1:4]))
                     _write_report_cells(writers, tuple(report), cells, urls)
+            if len(_CELL_ORDER) > 100_000:  # keys beyond the templates' are few, but unbounded
+                _CELL_ORDER.clear()
     finally:
         for w in writers.values():
             w.close()

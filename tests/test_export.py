@@ -280,17 +280,18 @@ def test_a_carriage_return_inside_a_text_cell_is_quoted_so_the_row_reads_back_wh
 
 
 def test_a_writer_memo_stays_bounded_over_a_national_number_of_distinct_values(tmp_path: Path) -> None:
-    from harvester.export import TRIM_EVERY, Output, _Writer
+    from harvester.export import MEMO_LIMIT, TRIM_EVERY, Output, _Writer
 
     w = _Writer(Output(tmp_path), "check_rules")
     width = w.width
-    for i in range(3 * TRIM_EVERY):
+    rows = 3 * (MEMO_LIMIT + TRIM_EVERY)
+    for i in range(rows):
         w.write_rows([tuple(f"value {i} {k}" for k in range(width))])
-    assert max(len(m) for m in w.memos) <= 100_000
+        assert max(len(m) for m in w.memos) <= MEMO_LIMIT + TRIM_EVERY
     w.close()
     with (tmp_path / "check_rules.csv").open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.reader(fh))
-    assert len(rows) == 1 + 3 * TRIM_EVERY and rows[-1][0] == f"value {3 * TRIM_EVERY - 1} 0"
+        written = list(csv.reader(fh))
+    assert len(written) == 1 + rows and written[-1][0] == f"value {rows - 1} 0"
 
 
 def test_a_failure_while_compressing_fails_the_file_instead_of_truncating_it(tmp_path: Path) -> None:
