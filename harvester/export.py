@@ -249,7 +249,7 @@ def _line_renderer(kinds: list[str]) -> tuple[Any, list[_Memo]]:
     return eval(source, scope), memos  # noqa: S307 - built from our own column types only
 
 
-_CHUNK = 1 << 20  # bytes handed to the compressing thread at a time
+_CHUNK = 1 << 18  # bytes handed to the compressing thread at a time
 
 
 class _CompressingThread(io.RawIOBase):
@@ -262,7 +262,7 @@ class _CompressingThread(io.RawIOBase):
     def __init__(self, gz: _gzip.GzipFile) -> None:
         super().__init__()
         self.gz = gz
-        self.chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self.chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
         self.failure: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="export-gzip", daemon=True)
         self.thread.start()
@@ -664,6 +664,7 @@ def _export_cells(conn: Connection, out: Output, where: str, params: dict[str, A
                 if cells:  # (table, row, column) is unique in a report's merged cells
                     cells.sort(key=lambda c: order(c[1:4]))
                     _write_report_cells(writers, tuple(report), cells, urls)
+            del merged  # before the next batch is read: one batch in memory at a time, not two
             if len(_CELL_ORDER) > 100_000:  # keys beyond the templates' are few, but unbounded
                 _CELL_ORDER.clear()
     finally:
