@@ -13,11 +13,11 @@ from the kernel (wait4). Each figure prints as its step ends (a run stopped midw
 then side by side for each database.
 
 Sizes and times at 1M on a 2-core machine (2026-12-03): SQLite generates in ~41 min into
-29 GB, the first link takes ~90 min (33 GB once linked); the export writes ~28 GB of cells.csv
-at ~440 MB/min (about an hour; `--gzip` makes the package ~10× smaller). PostgreSQL generates
-in ~28 min into a 44 GB cluster (50 GB once linked) and links in ~83 min. Give `--dir` (and the
-cluster) a disk with room for the database and the export together, or stop the run after the
-link; `--generated` starts a later run at the link.
+29 GB, the first link takes ~90 min (33 GB once linked). PostgreSQL generates in ~31 min into a
+44 GB cluster (50 GB once linked), links in ~61 min, and the whole `--gzip` export takes ~39 min
+(a 1.5 GB package; ~28 GB of cells.csv without `--gzip`). Give `--dir` (and the cluster) a disk
+with room for the database and the export together, or stop the run after the link;
+`--generated` starts a later run at the link.
 
 Targets (issue 11): export of 1M reports under 500 MB peak; link of one night (1,000 documents)
 on a 1M-report database under 10 s. Only the public entry points are called, so the script
